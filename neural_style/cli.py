@@ -1,0 +1,372 @@
+"""The ``neural-style`` command: click options -> frozen config -> stylize -> atomic save + JSON record.
+
+neural-style-tf's option names work in both spellings (``-content_img`` and ``--content_img``), and list
+options take several values after one flag (``--style_imgs a.jpg b.jpg``), as with argparse's
+``nargs='+'``. Bad input ends with one line on stderr and exit code 2, before any network is built.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+import numpy as np
+
+from neural_style import images
+from neural_style.config import StyleSpec, TransferConfig
+from neural_style.errors import NeuralStyleError
+
+LIST_OPTIONS = frozenset({
+    "style_imgs", "style_imgs_weights", "content_layers", "style_layers", "content_layer_weights",
+    "style_layer_weights", "style_mask_imgs",
+})
+"""Options that take one or more values after a single flag."""
+OPTIONAL_VALUE_FLAGS = frozenset({"style_mask"})
+"""Boolean flags that also accept neural-style-tf's explicit value: ``-style_mask 1``."""
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+EXIT_BAD_INPUT, EXIT_INTERRUPTED = 2, 130
+
+
+def _is_value(token: str) -> bool:
+    """A token that is a value, not an option (negative numbers are values)."""
+    if not token.startswith("-") or token == "-":
+        return True
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def normalize_argv(argv: Sequence[str], long_options: frozenset[str]) -> list[str]:
+    """Rewrite neural-style-tf style arguments for click: ``-name`` -> ``--name``; a list option's
+    values -> one ``--name value`` pair each; ``-style_mask 1`` -> ``--style_mask``."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        i += 1
+        if token == "--":
+            out += argv[i - 1:]
+            break
+        name, has_value, value = token.lstrip("-").partition("=")
+        if not token.startswith("-") or name not in long_options:
+            out.append(token)
+            continue
+        if name in LIST_OPTIONS:
+            values = [value] if has_value else []
+            while not has_value and i < len(argv) and _is_value(argv[i]):
+                values.append(argv[i])
+                i += 1
+            out += [f"--{name}"] if not values else [arg for v in values for arg in (f"--{name}", v)]
+        elif name in OPTIONAL_VALUE_FLAGS:
+            word = value if has_value else (argv[i].lower() if i < len(argv) else "")
+            if not has_value and word in _TRUE | _FALSE:
+                i += 1
+            out.append(f"--no-{name}" if word.lower() in _FALSE else f"--{name}")
+        else:
+            out.append(f"--{name}" + (f"={value}" if has_value else ""))
+    return out
+
+
+def resolve_input(name: str, directory: str, what: str) -> Path:
+    """``name`` as given, else looked up in ``directory`` (neural-style-tf's behaviour)."""
+    path = Path(name)
+    if path.exists():
+        return path
+    candidate = Path(directory) / name
+    if not path.is_absolute() and candidate.exists():
+        return candidate
+    raise NeuralStyleError(f"{what}: file not found: {name!r} (also looked in {directory!r})")
+
+
+def choose_output(output: str | None, out_dir: str, img_name: str, overwrite: bool, inputs: Sequence[Path]) -> Path:
+    """The output path: ``-o`` or ``img_output_dir/img_name.png``. Never an input file; an existing
+    file is kept and a numbered name (``result-1.png``) chosen unless ``overwrite``."""
+    path = Path(output) if output else Path(out_dir) / (img_name if Path(img_name).suffix else f"{img_name}.png")
+    if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"):
+        raise NeuralStyleError(f"output must end in .png, .jpg, .bmp, .tif or .webp. Received: {str(path)!r}")
+    resolved = path.resolve()
+    if any(resolved == p.resolve() for p in inputs):
+        raise NeuralStyleError(f"output {str(path)!r} is one of the input images; refusing to overwrite it")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NeuralStyleError(f"output directory {str(path.parent)!r} cannot be created: {exc.strerror}") from None
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise NeuralStyleError(f"output directory {str(path.parent)!r} is not writable")
+    number = 0
+    candidate = path
+    while candidate.exists() and not overwrite:
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
+
+
+@contextlib.contextmanager
+def _quiet_stderr(enabled: bool) -> Iterator[None]:
+    """Silence C++ start-up chatter on file descriptor 2 (TensorFlow's import) unless verbose."""
+    if not enabled:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+class _Progress:
+    """Turns StepInfo into a progress bar (default), log lines (--verbose) or nothing (--quiet),
+    writes --save_iterations snapshots, and remembers the last image for an interrupted run."""
+
+    def __init__(self, max_iterations: int, verbosity: int, print_every: int, save_every: int, output: Path) -> None:
+        self.verbosity, self.print_every, self.save_every, self.output = verbosity, print_every, save_every, output
+        self.bar = None
+        if verbosity == 1:
+            self.bar = click.progressbar(
+                length=max_iterations, label="stylising", file=sys.stderr, show_pos=True, show_eta=True,
+                item_show_func=lambda info: info and _format_parts(info.total, info.parts),
+            )
+            self.bar.__enter__()
+
+    def __call__(self, info) -> None:
+        if self.bar is not None:
+            self.bar.update(1, info)
+        if self.verbosity >= 2 and (info.iteration % self.print_every == 0 or info.iteration == info.max_iterations):
+            click.echo(f"iteration {info.iteration}/{info.max_iterations}  {_format_parts(info.total, info.parts)}"
+                       f"  {info.elapsed:.1f}s", err=True)
+        if self.save_every and info.iteration % self.save_every == 0:
+            path = self.output.with_name(f"{self.output.stem}_iter{info.iteration:05d}{self.output.suffix}")
+            images.save_image(path, images.to_uint8(info.image))
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _format_parts(total: float, parts: dict) -> str:
+    return f"loss {total:.4g} (" + " ".join(f"{k} {v:.3g}" for k, v in parts.items()) + ")"
+
+
+def _versions() -> dict[str, str]:
+    import cv2
+    import keras
+    import scipy
+    import tensorflow as tf
+
+    from neural_style import __version__
+
+    return {"neural_style": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
+            "numpy": np.__version__, "scipy": scipy.__version__, "opencv": cv2.__version__,
+            "python": platform.python_version()}
+
+
+def write_record(output: Path, record: dict) -> Path:
+    """Write the JSON record of a run beside the image (``result.png`` -> ``result.json``)."""
+    path = output.with_suffix(".json")
+    images.write_atomic(path, (json.dumps(record, indent=2, default=str) + "\n").encode())
+    return path
+
+
+def _floats(values: tuple[str, ...], name: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in values)
+    except ValueError:
+        raise NeuralStyleError(f"{name} takes numbers. Received: {' '.join(values)}") from None
+
+
+def build_config(opts: dict) -> TransferConfig:
+    """The frozen TransferConfig from parsed options (validation happens in its constructor)."""
+    defaults = TransferConfig()
+    return TransferConfig(
+        content_weight=opts["content_weight"], style_weight=opts["style_weight"], tv_weight=opts["tv_weight"],
+        content_layers=opts["content_layers"] or defaults.content_layers,
+        content_layer_weights=_floats(opts["content_layer_weights"], "content_layer_weights"),
+        style_layers=opts["style_layers"] or defaults.style_layers,
+        style_layer_weights=_floats(opts["style_layer_weights"], "style_layer_weights"),
+        optimizer=opts["optimizer"].lower(), learning_rate=opts["learning_rate"],
+        max_iterations=opts["max_iterations"], init_img_type=opts["init_img_type"], noise_ratio=opts["noise_ratio"],
+        seed=opts["seed"], pooling_type=opts["pooling_type"].lower(), max_size=opts["max_size"],
+        style_scale=opts["style_scale"], weights=opts["weights"], device=opts["device"],
+    )
+
+
+def build_styles(opts: dict) -> tuple[list[StyleSpec], list[Path]]:
+    """StyleSpecs from --style_imgs, --style_imgs_weights and --style_mask_imgs, counts checked."""
+    if not opts["style_imgs"]:
+        raise NeuralStyleError("style_imgs: at least one style image is needed (--style_imgs painting.jpg)")
+    paths = [resolve_input(p, opts["style_imgs_dir"], f"style_imgs[{k}]") for k, p in enumerate(opts["style_imgs"])]
+    weights = _floats(opts["style_imgs_weights"], "style_imgs_weights") or (1.0,) * len(paths)
+    if len(weights) != len(paths):
+        raise NeuralStyleError(f"style_imgs_weights needs one weight per style image: {len(paths)} image(s), "
+                               f"{len(weights)} weight(s) received")
+    masks: list[Path | None] = [None] * len(paths)
+    if opts["style_mask"]:
+        names = opts["style_mask_imgs"]
+        if len(names) != len(paths):
+            raise NeuralStyleError(f"style_mask_imgs needs one mask per style image: {len(paths)} image(s), "
+                                   f"{len(names)} mask(s) received")
+        masks = [_resolve_mask(n, opts, k) for k, n in enumerate(names)]
+    specs = [StyleSpec(p, w, m) for p, w, m in zip(paths, weights, masks, strict=True)]
+    return specs, paths + [m for m in masks if m is not None]
+
+
+def _resolve_mask(name: str, opts: dict, k: int) -> Path:
+    try:
+        return resolve_input(name, opts["mask_dir"], f"style_mask_imgs[{k}]")
+    except NeuralStyleError:
+        return resolve_input(name, opts["content_img_dir"], f"style_mask_imgs[{k}]")
+
+
+def _check_images(content: Path, specs: Sequence[StyleSpec], config: TransferConfig) -> None:
+    """Decode every input once before any network is built, so a bad file fails in a second."""
+    images.load_image(content, "content_img")
+    for k, spec in enumerate(specs):
+        images.load_image(spec.image, f"style_imgs[{k}]")
+        if spec.mask is not None:
+            images.load_mask(spec.mask, f"style_mask_imgs[{k}]")
+    if config.init_img_type not in ("content", "random", "style"):
+        images.load_image(config.init_img_type, "init_img_type")
+
+
+class _Stop:
+    """Turns SIGTERM into KeyboardInterrupt (the optimisers then return the best image so far)."""
+
+    def __init__(self) -> None:
+        self.signal = signal.SIGINT
+
+    def __call__(self, signum, frame) -> None:
+        self.signal = signum
+        raise KeyboardInterrupt
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + int(self.signal)
+
+
+LIST = {"multiple": True}
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--content_img", required=True, help="Content photo (path, or a name in --content_img_dir).")
+@click.option("--style_imgs", **LIST, help="One or more style images: --style_imgs a.jpg b.jpg.")
+@click.option("--style_imgs_weights", **LIST, help="One weight per style image (normalised to sum 1; default equal).")
+@click.option("--content_img_dir", default="image_input", show_default=True)
+@click.option("--style_imgs_dir", default="image_input", show_default=True)
+@click.option("--style_mask/--no-style_mask", default=False, help="Apply each style only inside its mask.")
+@click.option("--style_mask_imgs", **LIST, help="One mask per style image (white = the style applies there).")
+@click.option("--mask_dir", default="masks", show_default=True, help="Where bare mask names are looked up first.")
+@click.option("--img_output_dir", default="image_output", show_default=True)
+@click.option("--img_name", default="result", show_default=True, help="Output file name (.png added if none).")
+@click.option("-o", "--output", default=None, help="Output path; overrides --img_output_dir/--img_name.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output instead of choosing a numbered name.")
+@click.option("--max_size", type=int, default=512, show_default=True, help="Longest side of the output, px.")
+@click.option("--max_iterations", type=int, default=1000, show_default=True)
+@click.option("--content_weight", type=float, default=5.0, show_default=True, help="alpha (see README: Losses).")
+@click.option("--style_weight", type=float, default=1e4, show_default=True, help="beta.")
+@click.option("--tv_weight", type=float, default=1e-3, show_default=True, help="theta.")
+@click.option("--content_layers", **LIST, help="Default conv4_2. Papers' (relu4_2) or Keras-style names.")
+@click.option("--style_layers", **LIST, help="Default relu1_1 relu2_1 relu3_1 relu4_1 relu5_1.")
+@click.option("--content_layer_weights", **LIST, help="One per content layer (default equal).")
+@click.option("--style_layer_weights", **LIST, help="One per style layer (default equal).")
+@click.option("--optimizer", default="lbfgs", show_default=True, help="lbfgs or adam.")
+@click.option("--learning_rate", type=float, default=1.0, show_default=True, help="Adam step, pixel units.")
+@click.option("--init_img_type", default="content", show_default=True, help="content, random, style or a path.")
+@click.option("--noise_ratio", type=float, default=1.0, show_default=True, help="Noise share of a random init.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--pooling_type", default="avg", show_default=True, help="avg or max.")
+@click.option("--style_scale", type=float, default=1.0, show_default=True, help="Style size relative to content.")
+@click.option("--weights", default="default", show_default=True, help="default (shipped), imagenet, or a path.")
+@click.option("--print_iterations", type=int, default=50, show_default=True, help="Log every N (--verbose).")
+@click.option("--save_iterations", type=int, default=0, show_default=True, help="Save a snapshot every N.")
+@click.option("--device", default=None, help="/cpu:0 or /gpu:0 (falls back to the CPU). Default: GPU if present.")
+@click.option("-v", "--verbose", is_flag=True, help="Log lines instead of a bar; tracebacks on internal errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def command(**opts) -> None:
+    """Repaint a photo in the style of one or more paintings (Gatys et al., VGG-19)."""
+    verbosity = 0 if opts["quiet"] else 2 if opts["verbose"] else 1
+    config = build_config(opts)
+    if opts["print_iterations"] < 1 or opts["save_iterations"] < 0:
+        raise NeuralStyleError("print_iterations must be >= 1 and save_iterations >= 0")
+    content = resolve_input(opts["content_img"], opts["content_img_dir"], "content_img")
+    specs, inputs = build_styles(opts)
+    if config.init_img_type not in ("content", "random", "style"):
+        inputs.append(Path(config.init_img_type))
+    output = choose_output(opts["output"], opts["img_output_dir"], opts["img_name"], opts["overwrite"], [content, *inputs])
+    _check_images(content, specs, config)
+
+    with _quiet_stderr(verbosity < 2):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3" if verbosity < 2 else "1")
+        from neural_style.transfer import resolve_device, run_transfer
+
+        device, warning = resolve_device(config.device)
+    if warning and verbosity:
+        click.echo(f"neural-style: warning: {warning}", err=True)
+    config = TransferConfig(**{**asdict(config), "device": device})
+
+    progress = _Progress(config.max_iterations, verbosity, opts["print_iterations"], opts["save_iterations"], output)
+    stop = _Stop()
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        result = run_transfer(content, specs, config, progress)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        progress.close()
+    images.save_image(output, result.image)
+    record = {
+        "output": str(output), "content_img": str(content), "styles": [asdict(s) for s in specs],
+        "config": asdict(config), "iterations": result.iterations, "stop_reason": result.stop_reason,
+        "final_loss": {"total": result.total, **result.parts}, "seconds": round(result.seconds, 3),
+        "versions": _versions(), "command": sys.argv,
+    }
+    write_record(output, record)
+    if verbosity:
+        click.echo(f"wrote {output} ({result.iterations} iterations, {result.seconds:.1f}s, {result.stop_reason})", err=True)
+    if result.stop_reason == "interrupted":
+        sys.exit(stop.exit_code)
+    if result.stop_reason == "nonfinite":
+        raise NeuralStyleError(f"the loss became NaN or infinite at iteration {result.iterations}; kept the last finite image in {output}")
+
+
+def _long_option_names() -> frozenset[str]:
+    return frozenset(opt.lstrip("-") for param in command.params for opt in param.opts + param.secondary_opts
+                     if opt.startswith("--")) | {"no-style_mask"}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: exit 0 on success, 2 on bad input (one line on stderr), 130/143 when interrupted."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    verbose = any(a in ("-v", "--verbose", "-verbose") for a in args)
+    try:
+        command.main(normalize_argv(args, _long_option_names()), prog_name="neural-style", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (click.ClickException, NeuralStyleError) as exc:
+        message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
+        click.echo(f"neural-style: error: {message}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except click.Abort:
+        click.echo("neural-style: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:  # noqa: BLE001 - last resort: one line, traceback only with --verbose
+        if verbose:
+            traceback.print_exc()
+        click.echo(f"neural-style: internal error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(1)

@@ -1,0 +1,143 @@
+"""Frozen configuration: the one home of defaults and their validation.
+
+Defaults follow neural-style-tf (field names too, so its users know them); the loss formulas that
+these weights multiply are written down in :mod:`neural_style.losses`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+
+from neural_style.errors import NeuralStyleError
+from neural_style.layers import canonical_layer_name
+
+ImageSource = Union[str, Path, np.ndarray]
+"""A path to an image file, or an RGB array ``[H, W, 3]`` (uint8 0..255 or float 0..255)."""
+
+OPTIMIZERS = ("lbfgs", "adam")
+POOLING_TYPES = ("avg", "max")
+INIT_TYPES = ("content", "random", "style")
+MAX_SIZE_LIMIT = 8192
+"""Largest --max_size accepted: a Gatys run at 8192 px would need far more memory than any CPU box has."""
+
+
+def _check_number(name: str, value: float, *, minimum: float = 0.0, strict: bool = False) -> float:
+    """Finite, and >= minimum (> minimum when strict)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise NeuralStyleError(f"{name} must be a number. Received: {name}={value!r}") from None
+    below = number <= minimum if strict else number < minimum
+    if not math.isfinite(number) or below:
+        bound = f"> {minimum:g}" if strict else f">= {minimum:g}"
+        raise NeuralStyleError(f"{name} must be a finite number {bound}. Received: {name}={value!r}")
+    return number
+
+
+def normalize_weights(name: str, weights: tuple[float, ...], count: int) -> tuple[float, ...]:
+    """Check ``count`` finite non-negative weights (empty: all equal) and scale them to sum 1."""
+    if not weights:
+        return tuple(1.0 / count for _ in range(count))
+    if len(weights) != count:
+        raise NeuralStyleError(f"{name} needs {count} value(s), one per item. Received {len(weights)}: {list(weights)}")
+    checked = [_check_number(name, w) for w in weights]
+    total = sum(checked)
+    if total <= 0:
+        raise NeuralStyleError(f"{name} must not all be zero. Received: {list(weights)}")
+    return tuple(w / total for w in checked)
+
+
+@dataclass(frozen=True)
+class StyleSpec:
+    """One style image and how it applies.
+
+    ``image``: path or RGB array. ``weight``: relative weight, >= 0 (normalised over all styles).
+    ``mask``: optional content-space mask (path or array ``[H, W]``, white/1 = this style applies there).
+    ``style_mask``: optional mask on the style image selecting the region whose Gram is the target.
+    """
+
+    image: ImageSource
+    weight: float = 1.0
+    mask: ImageSource | None = None
+    style_mask: ImageSource | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weight", _check_number("style_imgs_weights", self.weight))
+
+
+def _layers(name: str, layers: tuple[str, ...]) -> tuple[str, ...]:
+    if not layers:
+        raise NeuralStyleError(f"{name} needs at least one layer name")
+    return tuple(canonical_layer_name(layer) for layer in layers)
+
+
+@dataclass(frozen=True)
+class TransferConfig:
+    """Everything that shapes the optimisation. Layer names are stored in the internal scheme
+    (``block4_relu2``); the papers' names (``relu4_2``) are accepted and mapped on construction."""
+
+    content_weight: float = 5.0
+    style_weight: float = 1e4
+    tv_weight: float = 1e-3
+    content_layers: tuple[str, ...] = ("conv4_2",)
+    content_layer_weights: tuple[float, ...] = ()
+    """Empty: equal weights. Normalised to sum 1, then divided by the layer count (see losses)."""
+    style_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+    style_layer_weights: tuple[float, ...] = ()
+    optimizer: str = "lbfgs"
+    learning_rate: float = 1.0
+    """Adam step size, in 0..255 pixel units (neural-style-tf's default)."""
+    max_iterations: int = 1000
+    init_img_type: str = "content"
+    """``content``, ``random`` (noise blended with the content by noise_ratio), ``style`` or an image path."""
+    noise_ratio: float = 1.0
+    seed: int = 0
+    pooling_type: str = "avg"
+    max_size: int = 512
+    """Longest side of the output in pixels; the content image is only ever scaled down to it."""
+    style_scale: float = 1.0
+    """Style images are resized so their longest side is style_scale times the content's."""
+    weights: str = "default"
+    device: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("content_weight", "style_weight", "tv_weight"):
+            object.__setattr__(self, name, _check_number(name, getattr(self, name)))
+        object.__setattr__(self, "learning_rate", _check_number("learning_rate", self.learning_rate, strict=True))
+        object.__setattr__(self, "style_scale", _check_number("style_scale", self.style_scale, strict=True))
+        object.__setattr__(self, "noise_ratio", _check_number("noise_ratio", self.noise_ratio))
+        if self.noise_ratio > 1:
+            raise NeuralStyleError(f"noise_ratio must be between 0 and 1. Received: noise_ratio={self.noise_ratio}")
+        object.__setattr__(self, "content_layers", _layers("content_layers", tuple(self.content_layers)))
+        object.__setattr__(self, "style_layers", _layers("style_layers", tuple(self.style_layers)))
+        for name, layers in (("content_layer_weights", self.content_layers), ("style_layer_weights", self.style_layers)):
+            weights = normalize_weights(name, tuple(getattr(self, name)), len(layers))
+            object.__setattr__(self, name, weights)
+        self._check_choices()
+        self._check_integers()
+
+    def _check_choices(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise NeuralStyleError(f"optimizer must be one of {', '.join(OPTIMIZERS)}. Received: optimizer={self.optimizer!r}")
+        if self.pooling_type not in POOLING_TYPES:
+            raise NeuralStyleError(f"pooling_type must be avg or max. Received: pooling_type={self.pooling_type!r}")
+        if self.init_img_type not in INIT_TYPES and not Path(self.init_img_type).suffix:
+            raise NeuralStyleError(
+                f"init_img_type must be content, random, style or an image path. Received: init_img_type={self.init_img_type!r}"
+            )
+
+        if self.weights not in ("default", "imagenet") and not Path(self.weights).is_file():
+            raise NeuralStyleError(
+                f"weights must be 'default', 'imagenet' or an existing file. Received: weights={self.weights!r}"
+            )
+
+    def _check_integers(self) -> None:
+        for name, low, high in (("max_iterations", 1, 10**7), ("max_size", 16, MAX_SIZE_LIMIT), ("seed", 0, 2**32 - 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+                raise NeuralStyleError(f"{name} must be a whole number from {low} to {high}. Received: {name}={value!r}")

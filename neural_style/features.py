@@ -1,0 +1,57 @@
+"""VGG-19 as a Keras functional model whose outputs are a dict of intermediate activations.
+
+Layer names follow the one internal scheme of :mod:`neural_style.layers`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import keras
+import numpy as np
+
+from neural_style.errors import NeuralStyleError
+from neural_style.layers import CAFFE_MEAN_BGR, LAYER_NAMES, canonical_layer_name, layer_channels
+
+
+def build_feature_extractor(
+    layers: Iterable[str],
+    weights: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    pooling_type: str = "avg",
+) -> keras.Model:
+    """Build VGG-19 up to the deepest of ``layers`` and return a model with dict outputs.
+
+    Input: float32 RGB batch ``[B, H, W, 3]`` in 0..255 (preprocessing happens inside the model).
+    Output: ``{layer: [B, H_l, W_l, C_l]}`` for each requested internal layer name.
+    ``weights`` maps ``blockK_convI`` to ``(kernel HWIO, bias)``, as from ``weights.load_vgg19_weights``.
+    Pooling is 2x2 stride 2 ("avg" as in the papers and neural-style-tf, or "max" as in VGG-19 itself).
+    """
+    wanted = [canonical_layer_name(name) for name in layers]
+    if not wanted:
+        raise NeuralStyleError("no layers requested from the feature extractor")
+    if pooling_type not in ("avg", "max"):
+        raise NeuralStyleError(f"pooling_type must be 'avg' or 'max'. Received: pooling_type={pooling_type!r}")
+    deepest = max(LAYER_NAMES.index(name) for name in wanted)
+
+    inputs = keras.Input(shape=(None, None, 3), name="image_rgb_0_255")
+    x = keras.ops.flip(inputs, axis=-1) - keras.ops.convert_to_tensor(np.array(CAFFE_MEAN_BGR, np.float32))
+    taps = {}
+    convs = []
+    for name in LAYER_NAMES[: deepest + 1]:
+        if "_conv" in name:
+            channels = layer_channels(name)
+            layer = keras.layers.Conv2D(channels, 3, padding="same", name=name)
+            convs.append(layer)
+        elif "_relu" in name:
+            layer = keras.layers.ReLU(name=name)
+        else:
+            pool = keras.layers.AveragePooling2D if pooling_type == "avg" else keras.layers.MaxPooling2D
+            layer = pool(pool_size=2, strides=2, name=name)
+        x = layer(x)
+        taps[name] = x
+    model = keras.Model(inputs, {name: taps[name] for name in dict.fromkeys(wanted)}, name="vgg19_features")
+    for layer in convs:
+        kernel, bias = weights[layer.name]
+        layer.set_weights([kernel, bias])
+    model.trainable = False
+    return model

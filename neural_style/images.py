@@ -1,0 +1,164 @@
+"""Reading, resizing and writing images with OpenCV.
+
+Inside the package an image is a float32 RGB array ``[H, W, 3]`` with values in 0..255, and a mask a
+float32 array ``[H, W]`` with values in 0..1.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from neural_style.errors import NeuralStyleError
+
+_PNG_MAGIC = b"\x89PNG"
+_JPEG_MAGIC = b"\xff\xd8"
+
+
+def _read_bytes(path: str | Path, what: str) -> np.ndarray:
+    path = Path(path)
+    if not path.exists():
+        raise NeuralStyleError(f"{what}: file not found: {str(path)!r}")
+    if path.is_dir():
+        raise NeuralStyleError(f"{what}: is a directory, not an image: {str(path)!r}")
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as exc:
+        raise NeuralStyleError(f"{what}: cannot read {str(path)!r}: {exc.strerror}") from None
+    if data.size == 0:
+        raise NeuralStyleError(f"{what}: file is empty: {str(path)!r}")
+    return data
+
+
+def _decode(data: np.ndarray, path: str | Path, what: str, colour: bool) -> np.ndarray:
+    """Decode bytes to an array as stored (any depth). PNG keeps its alpha (composited later);
+    other formats decode with OpenCV's EXIF orientation applied."""
+    head = data[:4].tobytes()
+    if head.startswith(_JPEG_MAGIC) and not _jpeg_has_end(data):
+        raise NeuralStyleError(f"{what}: truncated JPEG (no end-of-image marker): {str(path)!r}")
+    if head.startswith(_PNG_MAGIC) or not colour:
+        flags = cv2.IMREAD_UNCHANGED
+    else:
+        flags = cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH
+    try:
+        image = cv2.imdecode(data, flags)
+    except cv2.error:
+        image = None
+    if image is None or image.size == 0:
+        raise NeuralStyleError(f"{what}: not an image OpenCV can read (corrupt or unsupported format): {str(path)!r}")
+    if image.dtype not in (np.uint8, np.uint16):
+        raise NeuralStyleError(f"{what}: unsupported pixel type {image.dtype} (8- or 16-bit images only): {str(path)!r}")
+    return image
+
+
+def _jpeg_has_end(data: np.ndarray) -> bool:
+    """A complete JPEG ends with the EOI marker FF D9 (some writers pad a few bytes after it)."""
+    tail = data[-64:].tobytes()
+    return b"\xff\xd9" in tail
+
+
+def _to_unit(image: np.ndarray) -> np.ndarray:
+    scale = 65535.0 if image.dtype == np.uint16 else 255.0
+    return image.astype(np.float32) / scale
+
+
+def load_image(path: str | Path, what: str = "image") -> np.ndarray:
+    """Read any image OpenCV reads (greyscale, alpha, 16-bit too) as RGB float32 ``[H, W, 3]`` in 0..255.
+
+    Transparent pixels are composited over white. ``what`` names the option in error messages.
+    """
+    image = _to_unit(_decode(_read_bytes(path, what), path, what, colour=True))
+    if image.ndim == 2:
+        image = image[:, :, None]
+    channels = image.shape[2]
+    if channels in (2, 4):
+        colour, alpha = image[:, :, :-1], image[:, :, -1:]
+        image = colour * alpha + (1.0 - alpha)
+        channels -= 1
+    if channels == 1:
+        image = np.repeat(image, 3, axis=2)
+    else:
+        image = image[:, :, ::-1]  # OpenCV's BGR -> RGB
+    return np.ascontiguousarray(image * 255.0, dtype=np.float32)
+
+
+def load_mask(path: str | Path, what: str = "mask") -> np.ndarray:
+    """Read a mask (L, LA, RGB, RGBA, 8- or 16-bit) as its grey level, float32 ``[H, W]`` in 0..1."""
+    image = _to_unit(_decode(_read_bytes(path, what), path, what, colour=False))
+    if image.ndim == 3:
+        colour = image[:, :, :3] if image.shape[2] >= 3 else image[:, :, :1]
+        image = colour.mean(axis=2) if colour.shape[2] == 1 else cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY)
+    return np.ascontiguousarray(image, dtype=np.float32)
+
+
+def as_rgb_array(image: np.ndarray, what: str = "image") -> np.ndarray:
+    """Accept an API user's array (``[H, W]`` or ``[H, W, 3]``, uint8, or float in 0..255) as float32 RGB."""
+    array = np.asarray(image)
+    if array.ndim == 2:
+        array = np.repeat(array[:, :, None], 3, axis=2)
+    if array.ndim != 3 or array.shape[2] != 3 or min(array.shape[:2]) < 1:
+        raise NeuralStyleError(f"{what}: array must have shape [H, W, 3] or [H, W]. Received shape {array.shape}")
+    array = array.astype(np.float32)
+    if not np.all(np.isfinite(array)):
+        raise NeuralStyleError(f"{what}: array has NaN or infinite values")
+    return np.clip(array, 0.0, 255.0)
+
+
+def resize_to(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resize to ``height x width``: area averaging when shrinking, bicubic when enlarging."""
+    if image.shape[:2] == (height, width):
+        return image
+    shrinking = height * width < image.shape[0] * image.shape[1]
+    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC
+    resized = cv2.resize(image, (width, height), interpolation=interpolation)
+    return np.clip(resized, 0.0, 255.0 if image.ndim == 3 else 1.0).astype(np.float32)
+
+
+def scaled_shape(height: int, width: int, longest: int) -> tuple[int, int]:
+    """Shape with the aspect ratio kept and the longest side equal to ``longest``."""
+    factor = longest / max(height, width)
+    return max(1, round(height * factor)), max(1, round(width * factor))
+
+
+def fit_longest_side(image: np.ndarray, longest: int, enlarge: bool = False) -> np.ndarray:
+    """Scale so the longest side is ``longest`` pixels (only down unless ``enlarge``)."""
+    if not enlarge and max(image.shape[:2]) <= longest:
+        return image
+    return resize_to(image, *scaled_shape(image.shape[0], image.shape[1], longest))
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """Round a float image in 0..255 to uint8."""
+    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+
+
+def write_atomic(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``."""
+    path = Path(path)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def encode_image(image: np.ndarray, suffix: str = ".png") -> bytes:
+    """Encode an RGB uint8 ``[H, W, 3]`` array in the format named by ``suffix``."""
+    ok, buffer = cv2.imencode(suffix, np.ascontiguousarray(image[:, :, ::-1]))
+    if not ok:
+        raise NeuralStyleError(f"cannot encode an image as {suffix!r}")
+    return buffer.tobytes()
+
+
+def save_image(path: str | Path, image: np.ndarray) -> None:
+    """Write an RGB uint8 image atomically; the format follows the file's suffix (PNG, JPEG, ...)."""
+    write_atomic(path, encode_image(image, Path(path).suffix.lower() or ".png"))

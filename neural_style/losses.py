@@ -1,0 +1,91 @@
+"""Pure loss functions. The one place where every normalisation is written down.
+
+Notation: ``x`` is the image being optimised, RGB in 0..255, longest side ``L`` pixels.
+At a layer ``l``, ``F`` are its activations ``[H_l, W_l, N_l]``, ``M_l = H_l * W_l`` positions,
+``P`` the content image's activations, ``A`` the style target Gram matrix.
+``s = REFERENCE_SIZE / L`` (``REFERENCE_SIZE = 512``) is the size factor.
+
+    content, per layer   E_c = s / (2 sqrt(N_l) sqrt(M_l)) * sum (F - P)^2
+    Gram                 G   = F^T F / M_l           (masked: sum_p m_p^2 f_p f_p^T / sum_p m_p^2)
+    style, per layer     E_s = 1 / (4 N_l^2) * sum (G - A)^2
+    total variation      T   = s^2 * sum |x[i+1, j] - x[i, j]| + |x[i, j+1] - x[i, j]|
+    total                alpha * C + beta * S + theta * T
+       C = (1 / n_c) sum_l w_l E_c^l           layer weights w_l normalised to sum 1
+       S = (1 / n_s) sum_l w_l sum_k v_k E_s^{l,k}   style-image weights v_k normalised to sum 1
+
+Where this stands against Gatys et al. and neural-style-tf (nst):
+
+* Style: identical to the papers' ``1/(4 N^2 M^2) sum (G_raw - A_raw)^2`` when style and output have the
+  same number of positions. We divide each Gram by its own ``M`` first because our style images keep
+  their aspect ratio (nst stretches them to the content's shape), so ``M`` differs between the two.
+* Content: nst's ``K = 1/(2 sqrt(N) sqrt(M))`` times ``s``. nst's content term grows like ``sqrt(M)``
+  (that is, like ``L``) while the Gram term does not, so its balance depends on image size: weights that
+  look right at 512 px leave the content barely visible at 128 px. With the factor ``s`` the balance is
+  scale-free and equals nst's exactly at a 512 px longest side, so previews and coarse-to-fine scales
+  look like the final image.
+* Total variation: nst's ``tf.image.total_variation`` (sum of absolute differences, 0..255 scale)
+  times ``s^2``, so the term per pixel of noise is the same at every size and equals nst's at 512 px.
+* Layer weights: like nst, normalised to sum 1 *and* divided by the number of layers (``1/n_c``,
+  ``1/n_s``), so nst's default weights (content 5, style 1e4, tv 1e-3) give nst's balance.
+* Style-image weights ``v_k``: normalised once to sum 1. nst also divides by the number of style images,
+  which makes a two-style run half as stylised as a one-style run; we do not.
+* Blending: with no masks, styles blend as one Gram target ``sum_k v_k A_k``; since the ``v_k`` sum
+  to 1, ``sum_k v_k ||G - A_k||^2 = ||G - sum_k v_k A_k||^2 + const``, so the minimiser is the same as
+  summing per-style losses, at one comparison per layer instead of one per style. Masked styles
+  each keep their own term.
+* Masks: the mask of a region, resized to the layer, weights each position; the masked Gram is divided by
+  the mask's own area (``sum m^2``), not the image's, so a small region gets as much style as a large
+  one (nst divides by the whole image, giving a small region quadratically weaker style).
+
+All functions take and return float32 tensors; the batch dimension is stripped by the caller.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+REFERENCE_SIZE = 512
+"""Longest side (px) at which our balance equals neural-style-tf's; see the module docstring."""
+
+_EPS = 1e-8
+
+
+def size_factor(longest_side: int) -> float:
+    """``s = REFERENCE_SIZE / L`` for an image whose longest side is ``L`` pixels."""
+    return REFERENCE_SIZE / float(longest_side)
+
+
+def gram_matrix(features: tf.Tensor, mask: tf.Tensor | None = None) -> tf.Tensor:
+    """Gram matrix ``[C, C]`` of ``features [H, W, C]``, averaged over positions.
+
+    With ``mask [H, W]`` (values in 0..1), positions are weighted by ``m`` before the product and the
+    result is divided by ``sum m^2``: the features' second moment inside the region, whatever its size.
+    """
+    channels = tf.shape(features)[-1]
+    flat = tf.reshape(features, (-1, channels))
+    if mask is None:
+        return tf.matmul(flat, flat, transpose_a=True) / tf.cast(tf.shape(flat)[0], flat.dtype)
+    weights = tf.reshape(tf.cast(mask, flat.dtype), (-1, 1))
+    weighted = flat * weights
+    return tf.matmul(weighted, weighted, transpose_a=True) / (tf.reduce_sum(weights * weights) + _EPS)
+
+
+def style_layer_loss(gram: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
+    """``1 / (4 N^2) * sum (G - A)^2`` for Gram matrices ``[N, N]`` from :func:`gram_matrix`."""
+    n = tf.cast(tf.shape(gram)[0], gram.dtype)
+    return tf.reduce_sum(tf.square(gram - target)) / (4.0 * n * n)
+
+
+def content_layer_loss(features: tf.Tensor, target: tf.Tensor, scale: float = 1.0) -> tf.Tensor:
+    """``scale / (2 sqrt(N) sqrt(M)) * sum (F - P)^2`` for activations ``[H, W, N]``."""
+    shape = tf.cast(tf.shape(features), features.dtype)
+    positions, channels = shape[0] * shape[1], shape[2]
+    k = scale / (2.0 * tf.sqrt(channels) * tf.sqrt(positions))
+    return k * tf.reduce_sum(tf.square(features - target))
+
+
+def total_variation_loss(image: tf.Tensor, scale: float = 1.0) -> tf.Tensor:
+    """``scale^2 * sum |dx| + |dy|`` of an image ``[H, W, 3]`` in 0..255 (as ``tf.image.total_variation``)."""
+    dy = tf.reduce_sum(tf.abs(image[1:, :, :] - image[:-1, :, :]))
+    dx = tf.reduce_sum(tf.abs(image[:, 1:, :] - image[:, :-1, :]))
+    return (scale * scale) * (dx + dy)

@@ -1,0 +1,103 @@
+"""The objective: precomputed targets, composed into one ``tf.function`` that returns the total loss,
+its named parts and the gradient with respect to the image.
+
+Targets, masks and weights are captured as constants when the objective is built; the image is the
+only argument, with a fixed shape, so the function is traced once per objective (``trace_count``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from neural_style import losses
+from neural_style.optimizers import Evaluation
+
+
+@dataclass(frozen=True)
+class StyleTerm:
+    """One Gram-matching term.
+
+    ``targets``: ``{layer: [N, N]}`` target Gram matrices. ``weight``: its share of the style loss.
+    ``masks``: ``{layer: [H_l, W_l]}`` region of the output (values 0..1) at each layer's resolution,
+    or None for the whole image.
+    """
+
+    targets: Mapping[str, tf.Tensor]
+    weight: float
+    masks: Mapping[str, tf.Tensor] | None = None
+
+
+def extract_features(extractor: keras.Model, image: np.ndarray) -> dict[str, tf.Tensor]:
+    """Run the extractor on one RGB image ``[H, W, 3]`` (0..255); returns ``{layer: [H_l, W_l, C_l]}``."""
+    outputs = extractor(tf.constant(image[None], tf.float32), training=False)
+    return {name: value[0] for name, value in outputs.items()}
+
+
+def compute_style_grams(
+    features: Mapping[str, tf.Tensor], layers: Sequence[str], masks: Mapping[str, np.ndarray] | None = None
+) -> dict[str, tf.Tensor]:
+    """Target Gram matrices ``{layer: [N, N]}`` of a style image's features, optionally inside a region."""
+    return {
+        layer: losses.gram_matrix(features[layer], None if masks is None else tf.constant(masks[layer]))
+        for layer in layers
+    }
+
+
+class Objective:
+    """``alpha * content + beta * style + theta * tv`` for one image size (formulas in ``losses``)."""
+
+    def __init__(
+        self,
+        extractor: keras.Model,
+        content_targets: Mapping[str, tf.Tensor],
+        content_layer_weights: Sequence[float],
+        style_terms: Sequence[StyleTerm],
+        style_layer_weights: Mapping[str, float],
+        loss_weights: tuple[float, float, float],
+        image_shape: tuple[int, int],
+    ) -> None:
+        self._extractor = extractor
+        self._content = [(layer, target, w) for (layer, target), w in zip(content_targets.items(), content_layer_weights, strict=True)]
+        self._style_terms = list(style_terms)
+        self._style_layer_weights = dict(style_layer_weights)
+        self._alpha, self._beta, self._theta = loss_weights
+        self._scale = losses.size_factor(max(image_shape))
+        self.trace_count = 0
+        spec = tf.TensorSpec((image_shape[0], image_shape[1], 3), tf.float32)
+        self._value_and_grad = tf.function(self._compute, input_signature=[spec])
+
+    def _parts(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
+        features = self._extractor(image[None], training=False)
+        content = tf.add_n([
+            w * losses.content_layer_loss(features[layer][0], target, self._scale) for layer, target, w in self._content
+        ]) / len(self._content)
+        style = tf.add_n([self._style_term_loss(features, term) for term in self._style_terms])
+        style = style / len(self._style_layer_weights)
+        tv = losses.total_variation_loss(image, self._scale)
+        return {"content": self._alpha * content, "style": self._beta * style, "tv": self._theta * tv}
+
+    def _style_term_loss(self, features: Mapping[str, tf.Tensor], term: StyleTerm) -> tf.Tensor:
+        per_layer = []
+        for layer, weight in self._style_layer_weights.items():
+            mask = None if term.masks is None else term.masks[layer]
+            gram = losses.gram_matrix(features[layer][0], mask)
+            per_layer.append(weight * losses.style_layer_loss(gram, term.targets[layer]))
+        return term.weight * tf.add_n(per_layer)
+
+    def _compute(self, image: tf.Tensor) -> tuple[tf.Tensor, dict[str, tf.Tensor], tf.Tensor]:
+        self.trace_count += 1  # runs only while tracing
+        with tf.GradientTape() as tape:
+            tape.watch(image)
+            parts = self._parts(image)
+            total = tf.add_n(list(parts.values()))
+        return total, parts, tape.gradient(total, image)
+
+    def __call__(self, image: np.ndarray) -> Evaluation:
+        """Loss parts and gradient at ``image`` ``[H, W, 3]`` float32 in 0..255."""
+        total, parts, gradient = self._value_and_grad(tf.constant(image, tf.float32))
+        return Evaluation(float(total), {k: float(v) for k, v in parts.items()}, gradient.numpy())

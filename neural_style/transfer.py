@@ -1,0 +1,181 @@
+"""``stylize``: orchestration only. Load and size the images, build the extractor once, compute the
+targets once, build the objective and hand it to the optimiser named in the configuration."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from neural_style import images
+from neural_style.config import ImageSource, StyleSpec, TransferConfig, normalize_weights
+from neural_style.errors import NeuralStyleError
+from neural_style.features import build_feature_extractor
+from neural_style.layers import CAFFE_MEAN_BGR
+from neural_style.masks import masks_for_layers, resize_mask
+from neural_style.objective import Objective, StyleTerm, compute_style_grams, extract_features
+from neural_style.optimizers import OPTIMIZERS, Callback
+from neural_style.weights import load_vgg19_weights
+
+NOISE_AMPLITUDE = 20.0
+"""Random init: the mean pixel plus uniform noise in +-20 (neural-style-tf's noise image)."""
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    """The output image (RGB uint8 ``[H, W, 3]``) and how the run went."""
+
+    image: np.ndarray
+    iterations: int
+    total: float
+    parts: dict[str, float]
+    stop_reason: str
+    seconds: float
+    device: str
+
+
+@dataclass(frozen=True)
+class _Style:
+    image: np.ndarray  # [H, W, 3] float32 0..255
+    weight: float  # normalised over all styles
+    mask: np.ndarray | None  # content-space [H_c, W_c] 0..1
+    style_mask: np.ndarray | None  # style-space [H_s, W_s] 0..1
+
+
+def resolve_device(device: str | None) -> tuple[str, str | None]:
+    """Map ``/gpu:0``, ``/cpu:0`` or None (the GPU if there is one) to a usable TF device and an
+    optional one-line warning."""
+    if device is None:
+        return ("/gpu:0" if tf.config.list_physical_devices("GPU") else "/cpu:0"), None
+    if device.lower().startswith("/cpu"):
+        return "/cpu:0", None
+    if device.lower().startswith("/gpu"):
+        if tf.config.list_physical_devices("GPU"):
+            return device.lower(), None
+        return "/cpu:0", f"no GPU available for device {device!r}; running on the CPU"
+    raise NeuralStyleError(f"device must look like /cpu:0 or /gpu:0. Received: device={device!r}")
+
+
+def _load(source: ImageSource, what: str) -> np.ndarray:
+    if isinstance(source, np.ndarray):
+        return images.as_rgb_array(source, what)
+    return images.load_image(source, what)
+
+
+def _load_mask(source: ImageSource, shape: tuple[int, int], what: str) -> np.ndarray:
+    mask = np.asarray(source, np.float32) if isinstance(source, np.ndarray) else images.load_mask(source, what)
+    if mask.ndim != 2:
+        raise NeuralStyleError(f"{what}: a mask must be a single-channel [H, W] array. Received shape {mask.shape}")
+    mask = resize_mask(np.clip(mask, 0.0, 1.0), *shape)
+    if float(mask.max()) <= 0.0:
+        raise NeuralStyleError(f"{what}: mask is empty (all black), so its style would apply nowhere")
+    return mask
+
+
+def _prepare_styles(specs: Sequence[StyleSpec], content_shape: tuple[int, int], config: TransferConfig) -> list[_Style]:
+    weights = normalize_weights("style_imgs_weights", tuple(s.weight for s in specs), len(specs))
+    longest = round(config.style_scale * max(content_shape))
+    styles = []
+    for k, (spec, weight) in enumerate(zip(specs, weights, strict=True)):
+        image = images.fit_longest_side(_load(spec.image, f"style_imgs[{k}]"), longest, enlarge=True)
+        mask = None if spec.mask is None else _load_mask(spec.mask, content_shape, f"style_mask_imgs[{k}]")
+        style_mask = None if spec.style_mask is None else _load_mask(spec.style_mask, image.shape[:2], f"style_segs[{k}]")
+        styles.append(_Style(image, weight, mask, style_mask))
+    return styles
+
+
+def initial_image(config: TransferConfig, content: np.ndarray, styles: Sequence[_Style]) -> np.ndarray:
+    """The optimisation's start ``[H, W, 3]`` float32 0..255, from ``config.init_img_type``."""
+    height, width = content.shape[:2]
+    kind = config.init_img_type
+    if kind == "content":
+        return content.copy()
+    if kind == "random":
+        rng = np.random.default_rng(config.seed)
+        noise = np.array(CAFFE_MEAN_BGR[::-1], np.float32) + rng.uniform(-NOISE_AMPLITUDE, NOISE_AMPLITUDE, content.shape)
+        return (config.noise_ratio * noise + (1.0 - config.noise_ratio) * content).astype(np.float32)
+    source = styles[0].image if kind == "style" else images.load_image(kind, "init_img_type")
+    return images.resize_to(source, height, width)
+
+
+def _style_terms(extractor, styles: Sequence[_Style], layers, layer_shapes) -> list[StyleTerm]:
+    """One blended term for all unmasked styles (see ``losses``: same minimiser), one per masked style."""
+    blended: dict[str, tf.Tensor] = {}
+    blended_weight = 0.0
+    terms = []
+    for style in styles:
+        features = extract_features(extractor, style.image)
+        style_masks = None
+        if style.style_mask is not None:
+            shapes = {layer: tuple(features[layer].shape[:2]) for layer in layers}
+            style_masks = masks_for_layers(style.style_mask, shapes)
+        grams = compute_style_grams(features, layers, style_masks)
+        if style.mask is None:
+            for layer in layers:
+                blended[layer] = blended.get(layer, 0.0) + style.weight * grams[layer]
+            blended_weight += style.weight
+        else:
+            masks = {k: tf.constant(v) for k, v in masks_for_layers(style.mask, layer_shapes).items()}
+            terms.append(StyleTerm(grams, style.weight, masks))
+    if blended_weight > 0:
+        terms.insert(0, StyleTerm({k: v / blended_weight for k, v in blended.items()}, blended_weight))
+    return terms
+
+
+def run_transfer(
+    content: ImageSource,
+    styles: Sequence[StyleSpec | ImageSource],
+    config: TransferConfig | None = None,
+    callback: Callback | None = None,
+) -> TransferResult:
+    """Stylise ``content`` with ``styles`` and report how it went. See :func:`stylize`."""
+    config = config or TransferConfig()
+    specs = [s if isinstance(s, StyleSpec) else StyleSpec(s) for s in styles]
+    if not specs:
+        raise NeuralStyleError("at least one style image is needed")
+    device, warning = resolve_device(config.device)
+    if warning:
+        warnings.warn(warning, RuntimeWarning, stacklevel=2)
+    start = time.perf_counter()
+    content_image = images.fit_longest_side(_load(content, "content_img"), config.max_size)
+    prepared = _prepare_styles(specs, content_image.shape[:2], config)
+    init = initial_image(config, content_image, prepared)
+    with tf.device(device):
+        layers = tuple(dict.fromkeys(config.content_layers + config.style_layers))
+        extractor = build_feature_extractor(layers, load_vgg19_weights(config.weights), config.pooling_type)
+        content_features = extract_features(extractor, content_image)
+        layer_shapes = {layer: tuple(content_features[layer].shape[:2]) for layer in config.style_layers}
+        objective = Objective(
+            extractor,
+            {layer: content_features[layer] for layer in config.content_layers},
+            config.content_layer_weights,
+            _style_terms(extractor, prepared, config.style_layers, layer_shapes),
+            dict(zip(config.style_layers, config.style_layer_weights, strict=True)),
+            (config.content_weight, config.style_weight, config.tv_weight),
+            content_image.shape[:2],
+        )
+        optimize = OPTIMIZERS[config.optimizer]
+        result = optimize(objective, init, config.max_iterations, config.learning_rate, callback)
+    return TransferResult(
+        images.to_uint8(result.image), result.iterations, result.total, result.parts, result.stop_reason,
+        time.perf_counter() - start, device,
+    )
+
+
+def stylize(
+    content: ImageSource,
+    styles: Sequence[StyleSpec | ImageSource],
+    config: TransferConfig | None = None,
+    callback: Callback | None = None,
+) -> np.ndarray:
+    """Repaint ``content`` in the style of ``styles``; returns RGB uint8 ``[H, W, 3]``.
+
+    ``content``: image path or RGB array. ``styles``: StyleSpec objects, or plain paths/arrays (equal
+    weights). ``callback`` receives a :class:`~neural_style.optimizers.StepInfo` after every iteration.
+    Raises :class:`~neural_style.errors.NeuralStyleError` for bad input.
+    """
+    return run_transfer(content, styles, config, callback).image

@@ -1,0 +1,115 @@
+"""The command line, run as users run it: a subprocess, exit codes, the files it writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import pytest
+
+from neural_style.cli import _long_option_names, normalize_argv
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = "tests/data"
+
+
+def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "cli.py", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def small_run_args(out: Path, *extra: str) -> list[str]:
+    return ["-content_img", "tubingen.jpg", "-style_imgs", "starry_night.jpg", "-content_img_dir", DATA,
+            "-style_imgs_dir", DATA, "-max_size", "64", "-max_iterations", "3", "-o", str(out), *extra]
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["-style_imgs", "a.jpg", "b.jpg", "-max_size", "9"],
+         ["--style_imgs", "a.jpg", "--style_imgs", "b.jpg", "--max_size", "9"]),
+        (["--style_imgs_weights", "0.5", "-1", "--seed", "2"],
+         ["--style_imgs_weights", "0.5", "--style_imgs_weights", "-1", "--seed", "2"]),
+        (["-style_mask", "1", "-style_mask_imgs", "m.png"], ["--style_mask", "--style_mask_imgs", "m.png"]),
+        (["-style_mask", "false"], ["--no-style_mask"]),
+        (["--style_mask", "-content_img", "x"], ["--style_mask", "--content_img", "x"]),
+        (["-o", "out.png", "-v"], ["-o", "out.png", "-v"]),
+        (["--style_layers=relu1_1"], ["--style_layers", "relu1_1"]),
+    ],
+)
+def test_argv_normalisation(argv, expected):
+    assert normalize_argv(argv, _long_option_names()) == expected
+
+
+def test_neural_style_tf_command_runs_and_writes_image_and_record(tmp_path):
+    """The seeds' command shape: single-dash options and -device /gpu:0 on a machine without a GPU."""
+    out = tmp_path / "result.png"
+    proc = run_cli(*small_run_args(out, "-device", "/gpu:0"))
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: no GPU available" in proc.stderr and "Traceback" not in proc.stderr
+    assert cv2.imread(str(out)).shape == (48, 64, 3)
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert record["iterations"] == 3 and record["stop_reason"] == "completed"
+    assert record["config"]["content_layers"] == ["block4_conv2"] and record["config"]["device"] == "/cpu:0"
+    assert set(record["final_loss"]) == {"total", "content", "style", "tv"}
+    assert record["versions"]["tensorflow"] and record["seconds"] > 0
+    before = out.read_bytes()
+
+    again = run_cli(*small_run_args(out, "-max_iterations", "1", "-q"))
+    assert again.returncode == 0 and again.stderr == ""
+    assert out.read_bytes() == before  # kept; the new image took a numbered name
+    assert (tmp_path / "result-1.png").exists() and (tmp_path / "result-1.json").exists()
+
+
+def test_sigint_saves_the_best_image_so_far(tmp_path):
+    out = tmp_path / "stopped.png"
+    args = small_run_args(out, "-max_iterations", "500", "--verbose", "--print_iterations", "1")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "cli.py", *args], cwd=ROOT, stderr=subprocess.PIPE, text=True, env=env)
+    for line in proc.stderr:
+        if line.startswith("iteration 3/"):
+            proc.send_signal(signal.SIGINT)
+            break
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=120) == 130, rest
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert record["stop_reason"] == "interrupted" and 3 <= record["iterations"] < 500
+    assert cv2.imread(str(out)).shape == (48, 64, 3)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-content_img", "nope.jpg", "-style_imgs", "starry_night.jpg"], "content_img: file not found: 'nope.jpg'"),
+        (["-style_imgs_weights", "1", "-2"], "style_imgs_weights needs one weight per style image"),
+        (["-style_imgs_weights", "-2"], "style_imgs_weights must be a finite number >= 0"),
+        (["-style_layers", "relu4_22"], "did you mean"),
+        (["-max_iterations", "0"], "max_iterations must be a whole number"),
+        (["-optimizer", "sgd"], "optimizer must be one of lbfgs, adam"),
+        (["-max_size", "abc"], "'abc' is not a valid integer"),
+        (["-o", f"{DATA}/tubingen.jpg"], "is one of the input images"),
+        (["-style_mask", "1", "-style_mask_imgs", "face_mask.png", "face_mask_inv.png"],
+         "style_mask_imgs needs one mask per style image"),
+        (["-o", "/proc/forbidden/out.png"], "cannot be created"),
+        (["-weights", "missing.h5"], "weights must be 'default', 'imagenet' or an existing file"),
+        (["-bogus_option", "1"], "No such option"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(tmp_path, args, message):
+    proc = run_cli(*small_run_args(tmp_path / "o.png"), *args, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("neural-style: error:"), proc.stderr
+    assert message in lines[0]
+    assert not list(tmp_path.glob("*.png"))
+
+
+def test_python_dash_m_shows_help():
+    proc = subprocess.run([sys.executable, "-m", "neural_style", "--help"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0 and "--style_imgs" in proc.stdout

@@ -1,0 +1,47 @@
+import math
+
+import pytest
+
+from neural_style.config import StyleSpec, TransferConfig, normalize_weights
+from neural_style.errors import NeuralStyleError
+
+
+def test_defaults_are_neural_style_tf_defaults_in_internal_names():
+    c = TransferConfig()
+    assert (c.content_weight, c.style_weight, c.tv_weight) == (5.0, 1e4, 1e-3)
+    assert c.content_layers == ("block4_conv2",)
+    assert c.style_layers == tuple(f"block{i}_relu1" for i in range(1, 6))
+    assert c.style_layer_weights == pytest.approx((0.2,) * 5)
+    assert (c.optimizer, c.max_iterations, c.max_size, c.pooling_type) == ("lbfgs", 1000, 512, "avg")
+
+
+def test_weights_normalised_once_to_sum_one():
+    assert normalize_weights("w", (2.0, 6.0), 2) == (0.25, 0.75)
+    assert normalize_weights("w", (), 4) == (0.25,) * 4
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"style_weight": -1}, "style_weight must be a finite number >= 0"),
+        ({"content_weight": math.nan}, "content_weight must be a finite number"),
+        ({"tv_weight": math.inf}, "tv_weight"),
+        ({"max_iterations": 0}, "max_iterations must be a whole number from 1"),
+        ({"max_size": 100000}, "max_size"),
+        ({"optimizer": "sgd"}, "optimizer must be one of lbfgs, adam"),
+        ({"pooling_type": "min"}, "pooling_type"),
+        ({"init_img_type": "noise"}, "init_img_type"),
+        ({"style_layers": ("relu9_1",)}, "unknown VGG-19 layer"),
+        ({"style_layer_weights": (1.0, 2.0)}, "style_layer_weights needs 5 value"),
+        ({"style_layer_weights": (0, 0, 0, 0, 0)}, "must not all be zero"),
+        ({"learning_rate": 0}, "learning_rate must be a finite number > 0"),
+    ],
+)
+def test_bad_values_raise_one_clear_error(kwargs, message):
+    with pytest.raises(NeuralStyleError, match=message):
+        TransferConfig(**kwargs)
+
+
+def test_style_spec_rejects_negative_weight():
+    with pytest.raises(NeuralStyleError, match="style_imgs_weights"):
+        StyleSpec("a.jpg", weight=-0.5)

@@ -1,0 +1,76 @@
+"""Each loss against a plain numpy reference of the formula in neural_style.losses."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from neural_style import losses
+
+RNG = np.random.default_rng(7)
+
+
+def features(h=5, w=4, c=3):
+    return RNG.normal(size=(h, w, c)).astype(np.float32)
+
+
+def test_gram_matches_numpy_mean_over_positions():
+    f = features()
+    flat = f.reshape(-1, 3).astype(np.float64)
+    expected = flat.T @ flat / flat.shape[0]
+    np.testing.assert_allclose(losses.gram_matrix(tf.constant(f)).numpy(), expected, rtol=1e-5)
+
+
+def test_masked_gram_is_weighted_second_moment_over_the_region():
+    f = features()
+    mask = RNG.uniform(size=(5, 4)).astype(np.float32)
+    flat = f.reshape(-1, 3).astype(np.float64)
+    m = mask.reshape(-1, 1).astype(np.float64)
+    expected = (flat * m).T @ (flat * m) / np.sum(m * m)
+    np.testing.assert_allclose(losses.gram_matrix(tf.constant(f), tf.constant(mask)).numpy(), expected, rtol=1e-5)
+
+
+def test_binary_mask_gram_equals_gram_of_the_region_alone():
+    f = features(6, 6)
+    mask = np.zeros((6, 6), np.float32)
+    mask[:2, :3] = 1.0  # a small region: 6 of 36 positions
+    region = f[:2, :3].reshape(-1, 3)
+    np.testing.assert_allclose(
+        losses.gram_matrix(tf.constant(f), tf.constant(mask)).numpy(), region.T @ region / 6, rtol=1e-5
+    )
+
+
+def test_style_layer_loss_equals_papers_formula_on_raw_grams():
+    f, a = features(), features()
+    n, m = 3, 20
+    raw_g = f.reshape(m, n).T @ f.reshape(m, n)
+    raw_a = a.reshape(m, n).T @ a.reshape(m, n)
+    papers = np.sum((raw_g - raw_a) ** 2) / (4 * n**2 * m**2)
+    ours = losses.style_layer_loss(losses.gram_matrix(tf.constant(f)), losses.gram_matrix(tf.constant(a)))
+    assert float(ours) == pytest.approx(papers, rel=1e-5)
+
+
+def test_content_layer_loss_is_nst_formula_times_scale():
+    f, p = features(), features()
+    n, m = 3, 20
+    nst = np.sum((f.astype(np.float64) - p) ** 2) / (2 * np.sqrt(n) * np.sqrt(m))
+    assert float(losses.content_layer_loss(tf.constant(f), tf.constant(p), 4.0)) == pytest.approx(4 * nst, rel=1e-5)
+
+
+def test_total_variation_matches_tf_image_total_variation_times_scale_squared():
+    image = RNG.uniform(0, 255, size=(7, 9, 3)).astype(np.float32)
+    dx = np.abs(np.diff(image, axis=1)).sum()
+    dy = np.abs(np.diff(image, axis=0)).sum()
+    assert float(losses.total_variation_loss(tf.constant(image), 2.0)) == pytest.approx(4 * (dx + dy), rel=1e-5)
+    assert float(losses.total_variation_loss(tf.constant(image))) == pytest.approx(
+        float(tf.image.total_variation(tf.constant(image))), rel=1e-5
+    )
+
+
+def test_content_balance_is_scale_free():
+    """The same per-position error at 4x the positions (an image twice as large) gives the same loss."""
+    f, p = features(4, 4, 8), features(4, 4, 8)
+    big_f, big_p = (np.repeat(np.repeat(x, 2, axis=0), 2, axis=1) for x in (f, p))
+    small_loss = losses.content_layer_loss(tf.constant(f), tf.constant(p), losses.size_factor(128))
+    big_loss = losses.content_layer_loss(tf.constant(big_f), tf.constant(big_p), losses.size_factor(256))
+    assert float(big_loss) == pytest.approx(float(small_loss), rel=1e-5)
+    assert losses.size_factor(512) == 1.0

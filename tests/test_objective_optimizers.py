@@ -1,0 +1,87 @@
+"""The objective (one trace, right gradient) and both optimisers on the real network."""
+
+import numpy as np
+import pytest
+
+from neural_style.config import TransferConfig
+from neural_style.objective import Objective, StyleTerm, compute_style_grams, extract_features
+from neural_style.optimizers import Evaluation, run_adam, run_lbfgs
+
+from conftest import STYLE_LAYERS, small
+
+
+@pytest.fixture(scope="module")
+def setup(extractor):
+    content = small("tubingen.jpg", 64)
+    style = small("starry_night.jpg", 64)
+    grams = compute_style_grams(extract_features(extractor, style), STYLE_LAYERS)
+    cfg = TransferConfig()
+    objective = Objective(
+        extractor, {"block4_relu2": extract_features(extractor, content)["block4_relu2"]}, (1.0,),
+        [StyleTerm(grams, 1.0)], dict(zip(STYLE_LAYERS, cfg.style_layer_weights)),
+        (cfg.content_weight, cfg.style_weight, cfg.tv_weight), content.shape[:2],
+    )
+    return objective, content
+
+
+def test_objective_traces_once_and_reports_named_parts(setup):
+    objective, content = setup
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        result = objective(np.clip(content + rng.normal(0, 5, content.shape), 0, 255).astype(np.float32))
+    assert objective.trace_count == 1
+    assert set(result.parts) == {"content", "style", "tv"}
+    assert result.total == pytest.approx(sum(result.parts.values()), rel=1e-5)
+
+
+def test_gradient_matches_a_finite_difference(setup):
+    objective, content = setup
+    image = np.clip(content + 10.0, 0, 245).astype(np.float32)
+    result = objective(image)
+    direction = result.gradient / np.linalg.norm(result.gradient)
+    eps = 0.5
+    plus = objective(image + eps * direction).total
+    minus = objective(image - eps * direction).total
+    numeric = (plus - minus) / (2 * eps)
+    assert numeric == pytest.approx(np.linalg.norm(result.gradient), rel=0.05)
+
+
+@pytest.mark.parametrize("run, rate", [(run_adam, 5.0), (run_lbfgs, 1.0)])
+def test_optimisers_lower_the_loss_and_stay_in_range(setup, run, rate):
+    objective, content = setup
+    start_loss = objective(content).total
+    steps = []
+    result = run(objective, content, 8, rate, steps.append)
+    assert result.stop_reason == "completed" and result.iterations == 8 == len(steps)
+    assert result.total < 0.7 * start_loss
+    assert result.image.min() >= 0.0 and result.image.max() <= 255.0
+    assert [s.iteration for s in steps] == list(range(1, 9))
+
+
+@pytest.mark.parametrize("run", [run_adam, run_lbfgs])
+def test_interrupt_returns_the_best_image_so_far(setup, run):
+    objective, content = setup
+
+    def interrupt_at_3(info):
+        if info.iteration == 3:
+            raise KeyboardInterrupt
+
+    result = run(objective, content, 50, 5.0, interrupt_at_3)
+    assert result.stop_reason == "interrupted" and result.iterations == 3
+    assert result.total == pytest.approx(objective(result.image).total, rel=1e-4)
+    assert result.total < objective(content).total
+
+
+@pytest.mark.parametrize("run", [run_adam, run_lbfgs])
+def test_nonfinite_loss_stops_with_last_finite_image(run):
+    calls = []
+
+    def objective(image):
+        calls.append(image.copy())
+        bad = len(calls) > 1  # the second evaluation goes bad
+        return Evaluation(float("nan") if bad else float(np.sum(image**2)), {}, 2 * image)
+
+    start = np.full((4, 4, 3), 100.0, np.float32)
+    result = run(objective, start, 20, 1.0, None)
+    assert result.stop_reason == "nonfinite"
+    assert np.isfinite(result.total) and np.all(np.isfinite(result.image))

@@ -1,0 +1,96 @@
+"""End-to-end runs of the real VGG-19 (shipped weights) on real images at <= 96 px."""
+
+import cv2
+import numpy as np
+import pytest
+
+from neural_style import StyleSpec, TransferConfig, run_transfer, stylize
+from neural_style.errors import NeuralStyleError
+from neural_style.images import resize_to
+
+from conftest import content_distance, gram_distance, small
+
+SIZE = 96
+
+
+@pytest.fixture(scope="module")
+def starry_run(data_dir):
+    config = TransferConfig(max_size=SIZE, max_iterations=40)
+    return run_transfer(data_dir / "tubingen.jpg", [StyleSpec(data_dir / "starry_night.jpg")], config)
+
+
+@pytest.fixture(scope="module")
+def texture_run(data_dir):
+    """The same style with no content term, from noise: what 'content lost' looks like."""
+    config = TransferConfig(max_size=SIZE, max_iterations=40, content_weight=0.0, init_img_type="random")
+    return run_transfer(data_dir / "tubingen.jpg", [StyleSpec(data_dir / "starry_night.jpg")], config)
+
+
+def luminance_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson correlation of the blurred luminance: the large shapes a person recognises."""
+    grey = [cv2.GaussianBlur(cv2.cvtColor(x.astype(np.float32), cv2.COLOR_RGB2GRAY), (0, 0), 2).ravel() for x in (a, b)]
+    return float(np.corrcoef(*grey)[0, 1])
+
+
+def test_style_moves_while_content_stays_recognisable(starry_run, texture_run, extractor):
+    content = small("tubingen.jpg", SIZE)
+    style = small("starry_night.jpg", SIZE)
+    output, texture = starry_run.image.astype(np.float32), texture_run.image.astype(np.float32)
+    before, after = gram_distance(extractor, content, style), gram_distance(extractor, output, style)
+    print(f"gram distance to the painting: photo {before:.3f}, output {after:.3f}")
+    assert after < 0.35 * before
+    # relu4_2 distance to the photo: bounded, and clearly below a result made with no content term.
+    ours, lost = content_distance(extractor, output, content), content_distance(extractor, texture, content)
+    correlation, baseline = luminance_correlation(output, content), luminance_correlation(texture, content)
+    print(f"relu4_2 distance: output {ours:.3f}, texture only {lost:.3f}; "
+          f"luminance correlation: output {correlation:.3f}, texture only {baseline:.3f}")
+    assert ours < 0.95 * lost and ours < 1.2
+    assert correlation > 0.5 and baseline < 0.3
+
+
+def test_result_shape_and_report(starry_run):
+    assert starry_run.image.shape == (72, 96, 3) and starry_run.image.dtype == np.uint8
+    assert starry_run.iterations == 40 and starry_run.stop_reason == "completed"
+    assert set(starry_run.parts) == {"content", "style", "tv"}
+
+
+def test_same_seed_gives_identical_bytes_and_another_seed_does_not(data_dir):
+    def run(seed):
+        config = TransferConfig(max_size=48, max_iterations=5, init_img_type="random", seed=seed, optimizer="adam",
+                                learning_rate=5.0)
+        return stylize(data_dir / "tubingen.jpg", [data_dir / "the_scream.jpg"], config)
+
+    first, second, other = run(3), run(3), run(4)
+    assert first.tobytes() == second.tobytes()
+    assert first.tobytes() != other.tobytes()
+
+
+def test_style_image_keeps_its_aspect_ratio(data_dir, monkeypatch):
+    """The Scream is portrait; it must not be stretched to the landscape content's shape."""
+    from neural_style import transfer
+
+    seen = []
+    original = transfer.extract_features
+
+    def spy(extractor, image):
+        seen.append(image.shape)
+        return original(extractor, image)
+
+    monkeypatch.setattr(transfer, "extract_features", spy)
+    config = TransferConfig(max_size=64, max_iterations=1, style_scale=0.5)
+    stylize(data_dir / "tubingen.jpg", [data_dir / "the_scream.jpg"], config)
+    assert seen[0] == (48, 64, 3)  # content
+    assert seen[1] == (32, 25, 3)  # 1528x1200 scaled to a longest side of 0.5 * 64
+
+
+def test_array_inputs_and_init_types(data_dir):
+    content = small("tubingen.jpg", 48).astype(np.uint8)
+    style = small("the_scream.jpg", 48)
+    for init in ("content", "style", str(data_dir / "starry_night.jpg")):
+        out = stylize(content, [style], TransferConfig(max_size=48, max_iterations=2, init_img_type=init))
+        assert out.shape == content.shape
+
+
+def test_no_style_is_an_error(data_dir):
+    with pytest.raises(NeuralStyleError, match="at least one style"):
+        stylize(data_dir / "tubingen.jpg", [])
