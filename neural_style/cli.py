@@ -25,10 +25,11 @@ import numpy as np
 from neural_style import images
 from neural_style.config import StyleSpec, TransferConfig
 from neural_style.errors import NeuralStyleError
+from neural_style.masks import segmentation_styles
 
 LIST_OPTIONS = frozenset({
     "style_imgs", "style_imgs_weights", "content_layers", "style_layers", "content_layer_weights",
-    "style_layer_weights", "style_mask_imgs",
+    "style_layer_weights", "style_mask_imgs", "style_segs",
 })
 """Options that take one or more values after a single flag."""
 OPTIONAL_VALUE_FLAGS = frozenset({"style_mask"})
@@ -208,8 +209,9 @@ def build_config(opts: dict) -> TransferConfig:
     )
 
 
-def build_styles(opts: dict) -> tuple[list[StyleSpec], list[Path]]:
-    """StyleSpecs from --style_imgs, --style_imgs_weights and --style_mask_imgs, counts checked."""
+def build_styles(opts: dict) -> tuple[list[StyleSpec], list[Path], list[str]]:
+    """StyleSpecs from --style_imgs, --style_imgs_weights and --style_mask_imgs or --content_seg and
+    --style_segs, counts checked. Also returns every input path and notes for the user."""
     if not opts["style_imgs"]:
         raise NeuralStyleError("style_imgs: at least one style image is needed (--style_imgs painting.jpg)")
     paths = [resolve_input(p, opts["style_imgs_dir"], f"style_imgs[{k}]") for k, p in enumerate(opts["style_imgs"])]
@@ -223,25 +225,39 @@ def build_styles(opts: dict) -> tuple[list[StyleSpec], list[Path]]:
         if len(names) != len(paths):
             raise NeuralStyleError(f"style_mask_imgs needs one mask per style image: {len(paths)} image(s), "
                                    f"{len(names)} mask(s) received")
-        masks = [_resolve_mask(n, opts, k) for k, n in enumerate(names)]
+        masks = [_resolve_mask(n, opts, f"style_mask_imgs[{k}]") for k, n in enumerate(names)]
+    elif opts["style_mask_imgs"]:
+        raise NeuralStyleError("style_mask_imgs are given but --style_mask is off; add --style_mask (or -style_mask 1)")
     specs = [StyleSpec(p, w, m) for p, w, m in zip(paths, weights, masks, strict=True)]
-    return specs, paths + [m for m in masks if m is not None]
+    inputs = paths + [m for m in masks if m is not None]
+    if opts["content_seg"] is None:
+        if opts["style_segs"]:
+            raise NeuralStyleError("style_segs need a --content_seg (the output's segmentation) too")
+        return specs, inputs, []
+    if opts["style_mask"]:
+        raise NeuralStyleError("use either --style_mask with --style_mask_imgs or --content_seg with --style_segs, not both")
+    content_seg = _resolve_mask(opts["content_seg"], opts, "content_seg")
+    style_segs = [_resolve_mask(n, opts, f"style_segs[{k}]") for k, n in enumerate(opts["style_segs"])]
+    specs, notes = segmentation_styles(content_seg, specs, style_segs)
+    return specs, inputs + [content_seg, *style_segs], notes
 
 
-def _resolve_mask(name: str, opts: dict, k: int) -> Path:
+def _resolve_mask(name: str, opts: dict, what: str) -> Path:
+    """A bare mask name is looked up in --mask_dir, then in --content_img_dir (neural-style-tf's place)."""
     try:
-        return resolve_input(name, opts["mask_dir"], f"style_mask_imgs[{k}]")
+        return resolve_input(name, opts["mask_dir"], what)
     except NeuralStyleError:
-        return resolve_input(name, opts["content_img_dir"], f"style_mask_imgs[{k}]")
+        return resolve_input(name, opts["content_img_dir"], what)
 
 
 def _check_images(content: Path, specs: Sequence[StyleSpec], config: TransferConfig) -> None:
     """Decode every input once before any network is built, so a bad file fails in a second."""
     images.load_image(content, "content_img")
+    for k, path in enumerate(dict.fromkeys(spec.image for spec in specs)):
+        images.load_image(path, f"style_imgs[{k}]")
     for k, spec in enumerate(specs):
-        images.load_image(spec.image, f"style_imgs[{k}]")
-        if spec.mask is not None:
-            images.load_mask(spec.mask, f"style_mask_imgs[{k}]")
+        if isinstance(spec.mask, Path) and images.load_mask(spec.mask, f"style_mask_imgs[{k}]").max() <= 0:
+            raise NeuralStyleError(f"style_mask_imgs[{k}]: mask is empty (all black), so its style would apply nowhere")
     if config.init_img_type not in ("content", "random", "style"):
         images.load_image(config.init_img_type, "init_img_type")
 
@@ -272,6 +288,8 @@ LIST = {"multiple": True}
 @click.option("--style_imgs_dir", default="image_input", show_default=True)
 @click.option("--style_mask/--no-style_mask", default=False, help="Apply each style only inside its mask.")
 @click.option("--style_mask_imgs", **LIST, help="One mask per style image (white = the style applies there).")
+@click.option("--content_seg", default=None, help="Colour-coded segmentation of the content photo.")
+@click.option("--style_segs", **LIST, help="One colour-coded segmentation per style image (same colours = same region).")
 @click.option("--mask_dir", default="masks", show_default=True, help="Where bare mask names are looked up first.")
 @click.option("--img_output_dir", default="image_output", show_default=True)
 @click.option("--img_name", default="result", show_default=True, help="Output file name (.png added if none).")
@@ -306,7 +324,7 @@ def command(**opts) -> None:
     if opts["print_iterations"] < 1 or opts["save_iterations"] < 0:
         raise NeuralStyleError("print_iterations must be >= 1 and save_iterations >= 0")
     content = resolve_input(opts["content_img"], opts["content_img_dir"], "content_img")
-    specs, inputs = build_styles(opts)
+    specs, inputs, notes = build_styles(opts)
     if config.init_img_type not in ("content", "random", "style"):
         inputs.append(Path(config.init_img_type))
     output = choose_output(opts["output"], opts["img_output_dir"], opts["img_name"], opts["overwrite"], [content, *inputs])
@@ -317,8 +335,9 @@ def command(**opts) -> None:
         from neural_style.transfer import resolve_device, run_transfer
 
         device, warning = resolve_device(config.device)
-    if warning and verbosity:
-        click.echo(f"neural-style: warning: {warning}", err=True)
+    for line in ([warning] if warning else []) + notes:
+        if verbosity:
+            click.echo(f"neural-style: note: {line}", err=True)
     config = TransferConfig(**{**asdict(config), "device": device})
 
     progress = _Progress(config.max_iterations, verbosity, opts["print_iterations"], opts["save_iterations"], output)

@@ -28,7 +28,9 @@ Where this stands against Gatys et al. and neural-style-tf (nst):
 * Layer weights: like nst, normalised to sum 1 *and* divided by the number of layers (``1/n_c``,
   ``1/n_s``), so nst's default weights (content 5, style 1e4, tv 1e-3) give nst's balance.
 * Style-image weights ``v_k``: normalised once to sum 1. nst also divides by the number of style images,
-  which makes a two-style run half as stylised as a one-style run; we do not.
+  which makes a two-style run half as stylised as a one-style run; we do not. With masks the weights are
+  normalised per pixel over the styles that cover it (``masks.coverage_weights``), so two styles on
+  complementary masks each get full strength in their region.
 * Blending: with no masks, styles blend as one Gram target ``sum_k v_k A_k``; since the ``v_k`` sum
   to 1, ``sum_k v_k ||G - A_k||^2 = ||G - sum_k v_k A_k||^2 + const``, so the minimiser is the same as
   summing per-style losses, at one comparison per layer instead of one per style. Masked styles

@@ -16,7 +16,7 @@ from neural_style.config import ImageSource, StyleSpec, TransferConfig, normaliz
 from neural_style.errors import NeuralStyleError
 from neural_style.features import build_feature_extractor
 from neural_style.layers import CAFFE_MEAN_BGR
-from neural_style.masks import masks_for_layers, resize_mask
+from neural_style.masks import coverage_weights, masks_for_layers, resize_mask
 from neural_style.objective import Objective, StyleTerm, compute_style_grams, extract_features
 from neural_style.optimizers import OPTIMIZERS, Callback
 from neural_style.weights import load_vgg19_weights
@@ -41,7 +41,7 @@ class TransferResult:
 @dataclass(frozen=True)
 class _Style:
     image: np.ndarray  # [H, W, 3] float32 0..255
-    weight: float  # normalised over all styles
+    weight: float  # normalised per pixel over the masks (masks.coverage_weights)
     mask: np.ndarray | None  # content-space [H_c, W_c] 0..1
     style_mask: np.ndarray | None  # style-space [H_s, W_s] 0..1
 
@@ -77,15 +77,23 @@ def _load_mask(source: ImageSource, shape: tuple[int, int], what: str) -> np.nda
 
 
 def _prepare_styles(specs: Sequence[StyleSpec], content_shape: tuple[int, int], config: TransferConfig) -> list[_Style]:
-    weights = normalize_weights("style_imgs_weights", tuple(s.weight for s in specs), len(specs))
+    """Load, size and weigh the styles: weights normalised per pixel over the masks (see masks)."""
     longest = round(config.style_scale * max(content_shape))
-    styles = []
-    for k, (spec, weight) in enumerate(zip(specs, weights, strict=True)):
-        image = images.fit_longest_side(_load(spec.image, f"style_imgs[{k}]"), longest, enlarge=True)
-        mask = None if spec.mask is None else _load_mask(spec.mask, content_shape, f"style_mask_imgs[{k}]")
-        style_mask = None if spec.style_mask is None else _load_mask(spec.style_mask, image.shape[:2], f"style_segs[{k}]")
-        styles.append(_Style(image, weight, mask, style_mask))
-    return styles
+    loaded: dict[int | str, np.ndarray] = {}
+    style_images, content_masks, style_masks = [], [], []
+    for k, spec in enumerate(specs):
+        key = id(spec.image) if isinstance(spec.image, np.ndarray) else str(spec.image)
+        if key not in loaded:
+            loaded[key] = images.fit_longest_side(_load(spec.image, f"style_imgs[{k}]"), longest, enlarge=True)
+        image = loaded[key]
+        style_images.append(image)
+        content_masks.append(None if spec.mask is None else _load_mask(spec.mask, content_shape, f"style_mask_imgs[{k}]"))
+        style_masks.append(
+            None if spec.style_mask is None else _load_mask(spec.style_mask, image.shape[:2], f"style_segs[{k}]")
+        )
+    weights = normalize_weights("style_imgs_weights", tuple(s.weight for s in specs), len(specs))
+    weights = coverage_weights(weights, content_masks)
+    return [_Style(*fields) for fields in zip(style_images, weights, content_masks, style_masks, strict=True)]
 
 
 def initial_image(config: TransferConfig, content: np.ndarray, styles: Sequence[_Style]) -> np.ndarray:
@@ -107,8 +115,11 @@ def _style_terms(extractor, styles: Sequence[_Style], layers, layer_shapes) -> l
     blended: dict[str, tf.Tensor] = {}
     blended_weight = 0.0
     terms = []
+    features_of: dict[int, dict[str, tf.Tensor]] = {}
     for style in styles:
-        features = extract_features(extractor, style.image)
+        if id(style.image) not in features_of:
+            features_of[id(style.image)] = extract_features(extractor, style.image)
+        features = features_of[id(style.image)]
         style_masks = None
         if style.style_mask is not None:
             shapes = {layer: tuple(features[layer].shape[:2]) for layer in layers}

@@ -52,7 +52,7 @@ def test_neural_style_tf_command_runs_and_writes_image_and_record(tmp_path):
     out = tmp_path / "result.png"
     proc = run_cli(*small_run_args(out, "-device", "/gpu:0"))
     assert proc.returncode == 0, proc.stderr
-    assert "warning: no GPU available" in proc.stderr and "Traceback" not in proc.stderr
+    assert "note: no GPU available" in proc.stderr and "Traceback" not in proc.stderr
     assert cv2.imread(str(out)).shape == (48, 64, 3)
     record = json.loads(out.with_suffix(".json").read_text())
     assert record["iterations"] == 3 and record["stop_reason"] == "completed"
