@@ -89,4 +89,7 @@ def test_save_is_atomic_and_round_trips(tmp_path, data_dir):
     path = tmp_path / "out.png"
     images.save_image(path, image)
     assert os.listdir(tmp_path) == ["out.png"]  # no temp file left behind
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0600
     np.testing.assert_array_equal(images.load_image(path), image.astype(np.float32))
