@@ -250,16 +250,28 @@ def _resolve_mask(name: str, opts: dict, what: str) -> Path:
         return resolve_input(name, opts["content_img_dir"], what)
 
 
-def _check_images(content: Path, specs: Sequence[StyleSpec], config: TransferConfig) -> None:
-    """Decode every input once before any network is built, so a bad file fails in a second."""
-    images.load_image(content, "content_img")
+def _check_images(content: Path, specs: Sequence[StyleSpec], config: TransferConfig) -> list[str]:
+    """Decode every input once before any network is built, so a bad file fails in a second.
+    Returns notes for the user (a mask whose shape differs from the content's)."""
+    shape = images.load_image(content, "content_img", config.max_size).shape
+    if max(shape[:2]) > config.max_size:
+        images.check_min_side(images.scaled_shape(shape[0], shape[1], config.max_size), "content_img")
+    images.check_min_side(shape, "content_img")
     for k, path in enumerate(dict.fromkeys(spec.image for spec in specs)):
-        images.load_image(path, f"style_imgs[{k}]")
+        images.load_image(path, f"style_imgs[{k}]", round(config.style_scale * config.max_size))
+    notes = []
     for k, spec in enumerate(specs):
-        if isinstance(spec.mask, Path) and images.load_mask(spec.mask, f"style_mask_imgs[{k}]").max() <= 0:
+        if not isinstance(spec.mask, Path):
+            continue
+        mask = images.load_mask(spec.mask, f"style_mask_imgs[{k}]")
+        if mask.max() <= 0:
             raise NeuralStyleError(f"style_mask_imgs[{k}]: mask is empty (all black), so its style would apply nowhere")
+        if abs(mask.shape[1] / mask.shape[0] - shape[1] / shape[0]) > 0.01:
+            notes.append(f"style_mask_imgs[{k}] is {mask.shape[1]}x{mask.shape[0]}, the content {shape[1]}x{shape[0]}: "
+                         "the mask is stretched to fit")
     if config.init_img_type not in ("content", "random", "style"):
-        images.load_image(config.init_img_type, "init_img_type")
+        images.load_image(config.init_img_type, "init_img_type", config.max_size)
+    return notes
 
 
 class _Stop:
@@ -328,7 +340,7 @@ def command(**opts) -> None:
     if config.init_img_type not in ("content", "random", "style"):
         inputs.append(Path(config.init_img_type))
     output = choose_output(opts["output"], opts["img_output_dir"], opts["img_name"], opts["overwrite"], [content, *inputs])
-    _check_images(content, specs, config)
+    notes += _check_images(content, specs, config)
 
     with _quiet_stderr(verbosity < 2):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3" if verbosity < 2 else "1")
@@ -373,6 +385,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: exit 0 on success, 2 on bad input (one line on stderr), 130/143 when interrupted."""
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = any(a in ("-v", "--verbose", "-verbose") for a in args)
+    if not verbose:  # a corrupt file gets our one line, not OpenCV's warning as well
+        import cv2
+
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
     try:
         command.main(normalize_argv(args, _long_option_names()), prog_name="neural-style", standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -34,14 +34,47 @@ def _read_bytes(path: str | Path, what: str) -> np.ndarray:
     return data
 
 
-def _decode(data: np.ndarray, path: str | Path, what: str, colour: bool) -> np.ndarray:
+_REDUCED_COLOR = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
+
+
+def jpeg_size(data: bytes | np.ndarray) -> tuple[int, int] | None:
+    """(width, height) from a JPEG's frame header, without decoding; None if not found."""
+    raw = data.tobytes() if isinstance(data, np.ndarray) else data
+    i = 2
+    while i + 9 < len(raw):
+        if raw[i] != 0xFF:
+            return None
+        marker = raw[i + 1]
+        if marker == 0xFF:
+            i += 1
+            continue
+        length = int.from_bytes(raw[i + 2:i + 4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            return int.from_bytes(raw[i + 7:i + 9], "big"), int.from_bytes(raw[i + 5:i + 7], "big")
+        i += 2 + length
+    return None
+
+
+def _reduction(data: np.ndarray, longest: int | None) -> int:
+    """The largest JPEG DCT scale-down (2, 4 or 8) that still leaves ``longest`` pixels, else 1."""
+    size = jpeg_size(data) if longest else None
+    if size is None:
+        return 1
+    return next((f for f in (8, 4, 2) if max(size) // f >= longest), 1)
+
+
+def _decode(data: np.ndarray, path: str | Path, what: str, colour: bool, longest: int | None = None) -> np.ndarray:
     """Decode bytes to an array as stored (any depth). PNG keeps its alpha (composited later);
-    other formats decode with OpenCV's EXIF orientation applied."""
+    other formats decode with OpenCV's EXIF orientation applied. A JPEG much larger than ``longest``
+    is decoded already reduced by 2, 4 or 8 (libjpeg's DCT scaling), so a 50-megapixel photo never
+    exists in memory at full size."""
     head = data[:4].tobytes()
     if head.startswith(_JPEG_MAGIC) and not _jpeg_has_end(data):
         raise NeuralStyleError(f"{what}: truncated JPEG (no end-of-image marker): {str(path)!r}")
     if head.startswith(_PNG_MAGIC) or not colour:
         flags = cv2.IMREAD_UNCHANGED
+    elif head.startswith(_JPEG_MAGIC) and (factor := _reduction(data, longest)) > 1:
+        flags = _REDUCED_COLOR[factor]
     else:
         flags = cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH
     try:
@@ -66,12 +99,14 @@ def _to_unit(image: np.ndarray) -> np.ndarray:
     return image.astype(np.float32) / scale
 
 
-def load_image(path: str | Path, what: str = "image") -> np.ndarray:
+def load_image(path: str | Path, what: str = "image", longest: int | None = None) -> np.ndarray:
     """Read any image OpenCV reads (greyscale, alpha, 16-bit too) as RGB float32 ``[H, W, 3]`` in 0..255.
 
     Transparent pixels are composited over white. ``what`` names the option in error messages.
+    ``longest``: the longest side the caller will scale to; a large JPEG may then be decoded reduced
+    (never below ``longest``), which bounds memory.
     """
-    image = _to_unit(_decode(_read_bytes(path, what), path, what, colour=True))
+    image = _to_unit(_decode(_read_bytes(path, what), path, what, colour=True, longest=longest))
     if image.ndim == 2:
         image = image[:, :, None]
     channels = image.shape[2]
@@ -102,10 +137,9 @@ def as_rgb_array(image: np.ndarray, what: str = "image") -> np.ndarray:
         array = np.repeat(array[:, :, None], 3, axis=2)
     if array.ndim != 3 or array.shape[2] != 3 or min(array.shape[:2]) < 1:
         raise NeuralStyleError(f"{what}: array must have shape [H, W, 3] or [H, W]. Received shape {array.shape}")
-    array = array.astype(np.float32)
-    if not np.all(np.isfinite(array)):
-        raise NeuralStyleError(f"{what}: array has NaN or infinite values")
-    return np.clip(array, 0.0, 255.0)
+    if array.dtype.kind not in "uif" or not np.all(np.isfinite(array)):
+        raise NeuralStyleError(f"{what}: array must hold finite numbers. Received dtype {array.dtype}")
+    return np.clip(array, 0.0, 255.0).astype(np.float32)
 
 
 def resize_to(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -129,6 +163,20 @@ def fit_longest_side(image: np.ndarray, longest: int, enlarge: bool = False) -> 
     if not enlarge and max(image.shape[:2]) <= longest:
         return image
     return resize_to(image, *scaled_shape(image.shape[0], image.shape[1], longest))
+
+
+MIN_SIDE = 32
+"""Shortest side (px) an image may have after sizing: VGG-19 pools five times (2^5 = 32)."""
+
+
+def check_min_side(shape: tuple[int, ...], what: str) -> None:
+    """Refuse an image ``[H, W, ...]`` too small for VGG-19's five poolings (an error, not an upscale:
+    a 20 px photo stretched to 32 px would give a result nobody asked for)."""
+    if min(shape[:2]) < MIN_SIDE:
+        raise NeuralStyleError(
+            f"{what}: {shape[1]}x{shape[0]} px after sizing is too small; VGG-19 needs at least "
+            f"{MIN_SIDE} px on the shortest side (raise --max_size or --style_scale, or use a larger image)"
+        )
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

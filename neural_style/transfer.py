@@ -60,10 +60,15 @@ def resolve_device(device: str | None) -> tuple[str, str | None]:
     raise NeuralStyleError(f"device must look like /cpu:0 or /gpu:0. Received: device={device!r}")
 
 
-def _load(source: ImageSource, what: str) -> np.ndarray:
+def _load(source: ImageSource, what: str, longest: int, enlarge: bool = False) -> np.ndarray:
+    """Load (path or array) and scale so the longest side is ``longest`` (only down unless ``enlarge``)."""
     if isinstance(source, np.ndarray):
-        return images.as_rgb_array(source, what)
-    return images.load_image(source, what)
+        image = images.as_rgb_array(source, what)
+    else:
+        image = images.load_image(source, what, longest)
+    image = images.fit_longest_side(image, longest, enlarge)
+    images.check_min_side(image.shape, what)
+    return image
 
 
 def _load_mask(source: ImageSource, shape: tuple[int, int], what: str) -> np.ndarray:
@@ -84,7 +89,7 @@ def _prepare_styles(specs: Sequence[StyleSpec], content_shape: tuple[int, int], 
     for k, spec in enumerate(specs):
         key = id(spec.image) if isinstance(spec.image, np.ndarray) else str(spec.image)
         if key not in loaded:
-            loaded[key] = images.fit_longest_side(_load(spec.image, f"style_imgs[{k}]"), longest, enlarge=True)
+            loaded[key] = _load(spec.image, f"style_imgs[{k}]", longest, enlarge=True)
         image = loaded[key]
         style_images.append(image)
         content_masks.append(None if spec.mask is None else _load_mask(spec.mask, content_shape, f"style_mask_imgs[{k}]"))
@@ -106,7 +111,7 @@ def initial_image(config: TransferConfig, content: np.ndarray, styles: Sequence[
         rng = np.random.default_rng(config.seed)
         noise = np.array(CAFFE_MEAN_BGR[::-1], np.float32) + rng.uniform(-NOISE_AMPLITUDE, NOISE_AMPLITUDE, content.shape)
         return (config.noise_ratio * noise + (1.0 - config.noise_ratio) * content).astype(np.float32)
-    source = styles[0].image if kind == "style" else images.load_image(kind, "init_img_type")
+    source = styles[0].image if kind == "style" else images.load_image(kind, "init_img_type", max(height, width))
     return images.resize_to(source, height, width)
 
 
@@ -152,7 +157,7 @@ def run_transfer(
     if warning:
         warnings.warn(warning, RuntimeWarning, stacklevel=2)
     start = time.perf_counter()
-    content_image = images.fit_longest_side(_load(content, "content_img"), config.max_size)
+    content_image = _load(content, "content_img", config.max_size)
     prepared = _prepare_styles(specs, content_image.shape[:2], config)
     init = initial_image(config, content_image, prepared)
     with tf.device(device):

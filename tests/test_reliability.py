@@ -1,0 +1,184 @@
+"""Bad input gets one line and exit code 2; nothing is lost; loaders never raise anything but our error."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tracemalloc
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from neural_style import images
+from neural_style.errors import NeuralStyleError
+from neural_style.masks import segmentation_styles
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+
+
+def make_files(tmp: Path) -> dict[str, Path]:
+    """Bad files built from real ones."""
+    jpeg, png = (DATA / "tubingen.jpg").read_bytes(), (DATA / "face_mask.png").read_bytes()
+    files = {
+        "truncated.jpg": jpeg[: len(jpeg) // 3], "truncated.png": png[:700], "empty.jpg": b"",
+        "text.png": b"not an image, just text\n", "code.jpg": (ROOT / "tests" / "conftest.py").read_bytes(),
+    }
+    for name, data in files.items():
+        (tmp / name).write_bytes(data)
+    black = np.zeros_like(cv2.imread(str(DATA / "face_mask.png"), cv2.IMREAD_GRAYSCALE))
+    cv2.imwrite(str(tmp / "black_mask.png"), black)
+    (tmp / "folder.jpg").mkdir()
+    (tmp / "a_file").write_text("x")
+    return {name: tmp / name for name in [*files, "black_mask.png", "folder.jpg", "a_file"]}
+
+
+BASE = ["-content_img", "tubingen.jpg", "-style_imgs", "starry_night.jpg", "-content_img_dir", "tests/data",
+        "-style_imgs_dir", "tests/data", "-max_size", "64", "-max_iterations", "2"]
+
+# (case, extra arguments with {tmp} for the temporary folder, expected piece of the one-line message)
+BAD_INPUTS = [
+    ("missing content", ["-content_img", "nope.jpg"], "content_img: file not found: 'nope.jpg'"),
+    ("content is a directory", ["-content_img", "{tmp}/folder.jpg"], "is a directory"),
+    ("empty content file", ["-content_img", "{tmp}/empty.jpg"], "file is empty"),
+    ("truncated JPEG", ["-content_img", "{tmp}/truncated.jpg"], "truncated JPEG"),
+    ("truncated PNG", ["-content_img", "{tmp}/truncated.png"], "corrupt or unsupported"),
+    ("text file named .png", ["-content_img", "{tmp}/text.png"], "not an image OpenCV can read"),
+    ("Python source named .jpg", ["-style_imgs", "{tmp}/code.jpg"], "style_imgs[1]: not an image"),
+    ("missing style", ["-style_imgs", "gone.jpg"], "style_imgs[1]: file not found"),
+    ("corrupt style", ["-style_imgs", "starry_night.jpg", "{tmp}/truncated.jpg"], "style_imgs[1]: truncated JPEG"),
+    ("mask count != style count", ["-style_mask", "1", "-style_mask_imgs", "face_mask.png", "face_mask_inv.png"],
+     "style_mask_imgs needs one mask per style image: 1 image(s), 2 mask(s)"),
+    ("masks without --style_mask", ["-style_mask_imgs", "face_mask.png"], "--style_mask is off"),
+    ("all-black mask", ["-style_mask", "true", "-style_mask_imgs", "{tmp}/black_mask.png"], "mask is empty"),
+    ("corrupt mask", ["-style_mask", "-style_mask_imgs", "{tmp}/truncated.png"], "style_mask_imgs[0]: not an image"),
+    ("weight count mismatch", ["-style_imgs_weights", "0.5", "0.5"], "needs one weight per style image"),
+    ("negative style image weight", ["-style_imgs_weights", "-1"], "style_imgs_weights must be a finite number >= 0"),
+    ("NaN weight", ["-style_imgs_weights", "nan"], "Received: style_imgs_weights=nan"),
+    ("inf weight", ["-style_imgs_weights", "inf"], "Received: style_imgs_weights=inf"),
+    ("all-zero weights", ["-style_imgs", "the_scream.jpg", "-style_imgs_weights", "0", "0"], "must not all be zero"),
+    ("negative style weight", ["-style_weight", "-1e4"], "style_weight must be a finite number >= 0"),
+    ("zero iterations", ["-max_iterations", "0"], "max_iterations must be a whole number from 1"),
+    ("negative iterations", ["-max_iterations", "-5"], "Received: max_iterations=-5"),
+    ("unknown style layer", ["-style_layers", "relu1_1", "relu6_1"], "unknown VGG-19 layer 'relu6_1'"),
+    ("misspelt content layer", ["-content_layers", "conv4_22"], "did you mean conv4_2"),
+    ("layer weight count mismatch", ["-content_layer_weights", "1", "2"], "content_layer_weights needs 1 value"),
+    ("unknown optimizer", ["-optimizer", "sgd"], "optimizer must be one of lbfgs, adam. Received: optimizer='sgd'"),
+    ("unknown pooling", ["-pooling_type", "median"], "pooling_type must be avg or max"),
+    ("unknown init type", ["-init_img_type", "noise"], "init_img_type must be content, random, style or an image path"),
+    ("max_size 0", ["-max_size", "0"], "max_size must be a whole number from 16 to 8192. Received: max_size=0"),
+    ("absurd max_size", ["-max_size", "100000"], "Received: max_size=100000"),
+    ("image too small after sizing", ["-max_size", "20"], "too small; VGG-19 needs at least 32 px"),
+    ("noise_ratio above 1", ["-noise_ratio", "2"], "noise_ratio must be between 0 and 1"),
+    ("zero learning rate", ["-learning_rate", "0"], "learning_rate must be a finite number > 0"),
+    ("output directory is a file", ["-o", "{tmp}/a_file/out.png"], "cannot be created"),
+    ("output equals an input", ["-o", "tests/data/tubingen.jpg"], "is one of the input images"),
+    ("unsupported output format", ["-o", "{tmp}/out.gif"], "output must end in .png, .jpg"),
+    ("weights file missing", ["-weights", "missing.h5"], "weights must be 'default', 'imagenet' or an existing file"),
+    ("segmentation count mismatch", ["-content_seg", "dpst_in1_mask.png", "-style_segs", "dpst_in1_style_mask.png",
+                                     "dpst_in1_style_mask.png"], "style_segs needs one segmentation per style image"),
+    ("style_segs without content_seg", ["-style_segs", "dpst_in1_style_mask.png"], "need a --content_seg"),
+    ("not a number", ["-style_weight", "lots"], "'lots' is not a valid float"),
+    ("unknown option", ["-styel_imgs", "x.jpg"], "No such option"),
+]
+
+
+def run_cli(args: list[str], **kwargs) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "cli.py", *args], cwd=ROOT, capture_output=True, text=True, env=env,
+                          timeout=180, **kwargs)
+
+
+@pytest.mark.parametrize("case, extra, message", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
+def test_bad_input_gets_one_line_and_exit_code_2(tmp_path, case, extra, message):
+    make_files(tmp_path)
+    before = {p: p.stat().st_mtime_ns for p in DATA.iterdir()}
+    args = BASE + ["-o", str(tmp_path / "out.png")] + [a.replace("{tmp}", str(tmp_path)) for a in extra]
+    proc = run_cli(args)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2, proc.stderr
+    assert len(lines) == 1 and lines[0].startswith("neural-style: error: "), proc.stderr
+    assert message in lines[0]
+    assert not list(tmp_path.glob("out*"))
+    assert {p: p.stat().st_mtime_ns for p in DATA.iterdir()} == before  # no input touched
+
+
+def test_at_least_25_bad_inputs_are_covered():
+    assert len(BAD_INPUTS) >= 25
+
+
+def test_sigterm_saves_the_best_image_and_exits_143(tmp_path):
+    out = tmp_path / "stopped.png"
+    args = BASE + ["-max_iterations", "500", "-o", str(out), "--verbose", "--print_iterations", "1",
+                   "--save_iterations", "2"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "cli.py", *args], cwd=ROOT, stderr=subprocess.PIPE, text=True, env=env)
+    for line in proc.stderr:
+        if line.startswith("iteration 5/"):
+            proc.send_signal(signal.SIGTERM)
+            break
+    proc.stderr.read()
+    assert proc.wait(timeout=120) == 143
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert record["stop_reason"] == "interrupted" and record["iterations"] >= 5
+    assert cv2.imread(str(out)).shape == (48, 64, 3)
+    snapshots = sorted(p.name for p in tmp_path.glob("stopped_iter*.png"))
+    assert snapshots[:2] == ["stopped_iter00002.png", "stopped_iter00004.png"]
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_fifty_megapixel_jpeg_is_decoded_reduced(tmp_path):
+    """A 50 MP photo loaded for a 512 px run never exists at full size in memory."""
+    photo = cv2.imread(str(DATA / "tubingen.jpg"))
+    big = cv2.resize(photo, (8192, 6144), interpolation=cv2.INTER_CUBIC)  # 50.3 megapixels
+    path = tmp_path / "big.jpg"
+    cv2.imwrite(str(path), big, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    del big
+    assert images.jpeg_size(path.read_bytes()) == (8192, 6144)
+    tracemalloc.start()
+    image = images.load_image(path, "content_img", longest=512)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert image.shape == (768, 1024, 3)  # decoded at 1/8, still >= 512
+    full_rgb_bytes = 8192 * 6144 * 3
+    print(f"peak traced memory {peak / 2**20:.1f} MiB")
+    assert peak < full_rgb_bytes / 4, peak  # a full decode alone would be 151 MB (uint8), 604 MB as float32
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(min_size=0, max_size=2048), prefix=st.sampled_from([b"", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"]))
+def test_random_bytes_load_or_raise_our_error(tmp_path, data, prefix):
+    path = tmp_path / "random.img"
+    path.write_bytes(prefix + data)
+    for load in (images.load_image, images.load_mask):
+        try:
+            out = load(path)
+        except NeuralStyleError:
+            continue
+        assert out.dtype == np.float32 and np.all(np.isfinite(out))
+
+
+@settings(max_examples=40, deadline=None)
+@given(array=hnp.arrays(dtype=st.sampled_from([np.uint8, np.float32, np.float64, np.int16]),
+                        shape=hnp.array_shapes(min_dims=1, max_dims=4, min_side=0, max_side=6)))
+def test_random_arrays_load_or_raise_our_error(array):
+    try:
+        rgb = images.as_rgb_array(array)
+    except NeuralStyleError:
+        pass
+    else:
+        assert rgb.shape[2] == 3 and rgb.min() >= 0 and rgb.max() <= 255
+    try:
+        specs, _ = segmentation_styles(array, [], [])
+    except NeuralStyleError:
+        pass
+    else:
+        assert specs == []
