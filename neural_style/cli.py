@@ -23,7 +23,7 @@ import click
 import numpy as np
 
 from neural_style import images
-from neural_style.config import StyleSpec, TransferConfig
+from neural_style.config import StyleSpec, TransferConfig, normalize_weights
 from neural_style.errors import NeuralStyleError
 from neural_style.masks import segmentation_styles
 
@@ -138,15 +138,16 @@ class _Progress:
 
     def __init__(self, max_iterations: int, verbosity: int, print_every: int, save_every: int, output: Path) -> None:
         self.verbosity, self.print_every, self.save_every, self.output = verbosity, print_every, save_every, output
+        self.max_iterations = max_iterations
         self.bar = None
-        if verbosity == 1:
-            self.bar = click.progressbar(
-                length=max_iterations, label="stylising", file=sys.stderr, show_pos=True, show_eta=True,
-                item_show_func=lambda info: info and _format_parts(info.total, info.parts),
-            )
-            self.bar.__enter__()
 
     def __call__(self, info) -> None:
+        if self.verbosity == 1 and self.bar is None:  # made at the first step, so set-up errors stay one line
+            self.bar = click.progressbar(
+                length=self.max_iterations, label="stylising", file=sys.stderr, show_pos=True, show_eta=True,
+                item_show_func=lambda step: step and _format_parts(step.total, step.parts),
+            )
+            self.bar.__enter__()
         if self.bar is not None:
             self.bar.update(1, info)
         if self.verbosity >= 2 and (info.iteration % self.print_every == 0 or info.iteration == info.max_iterations):
@@ -228,6 +229,7 @@ def build_styles(opts: dict) -> tuple[list[StyleSpec], list[Path], list[str]]:
         masks = [_resolve_mask(n, opts, f"style_mask_imgs[{k}]") for k, n in enumerate(names)]
     elif opts["style_mask_imgs"]:
         raise NeuralStyleError("style_mask_imgs are given but --style_mask is off; add --style_mask (or -style_mask 1)")
+    normalize_weights("style_imgs_weights", weights, len(paths))  # finite, >= 0, not all zero
     specs = [StyleSpec(p, w, m) for p, w, m in zip(paths, weights, masks, strict=True)]
     inputs = paths + [m for m in masks if m is not None]
     if opts["content_seg"] is None:
