@@ -8,77 +8,24 @@ options take several values after one flag (``--style_imgs a.jpg b.jpg``), as wi
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import platform
 import signal
 import sys
-import time
 import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
 import click
-import numpy as np
 
 from neural_style import images
+from neural_style.argv import normalize_argv
 from neural_style.config import StyleSpec, TransferConfig, normalize_weights
 from neural_style.errors import NeuralStyleError
 from neural_style.masks import segmentation_styles
-
-LIST_OPTIONS = frozenset({
-    "style_imgs", "style_imgs_weights", "content_layers", "style_layers", "content_layer_weights",
-    "style_layer_weights", "style_mask_imgs", "style_segs",
-})
-"""Options that take one or more values after a single flag."""
-OPTIONAL_VALUE_FLAGS = frozenset({"style_mask"})
-"""Boolean flags that also accept neural-style-tf's explicit value: ``-style_mask 1``."""
-_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+from neural_style.outputs import choose_output, versions, write_record
 
 EXIT_BAD_INPUT, EXIT_INTERRUPTED = 2, 130
-
-
-def _is_value(token: str) -> bool:
-    """A token that is a value, not an option (negative numbers are values)."""
-    if not token.startswith("-") or token == "-":
-        return True
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
-
-
-def normalize_argv(argv: Sequence[str], long_options: frozenset[str]) -> list[str]:
-    """Rewrite neural-style-tf style arguments for click: ``-name`` -> ``--name``; a list option's
-    values -> one ``--name value`` pair each; ``-style_mask 1`` -> ``--style_mask``."""
-    out: list[str] = []
-    i = 0
-    while i < len(argv):
-        token = argv[i]
-        i += 1
-        if token == "--":
-            out += argv[i - 1:]
-            break
-        name, has_value, value = token.lstrip("-").partition("=")
-        if not token.startswith("-") or name not in long_options:
-            out.append(token)
-            continue
-        if name in LIST_OPTIONS:
-            values = [value] if has_value else []
-            while not has_value and i < len(argv) and _is_value(argv[i]):
-                values.append(argv[i])
-                i += 1
-            out += [f"--{name}"] if not values else [arg for v in values for arg in (f"--{name}", v)]
-        elif name in OPTIONAL_VALUE_FLAGS:
-            word = value if has_value else (argv[i].lower() if i < len(argv) else "")
-            if not has_value and word in _TRUE | _FALSE:
-                i += 1
-            out.append(f"--no-{name}" if word.lower() in _FALSE else f"--{name}")
-        else:
-            out.append(f"--{name}" + (f"={value}" if has_value else ""))
-    return out
 
 
 def resolve_input(name: str, directory: str, what: str) -> Path:
@@ -90,29 +37,6 @@ def resolve_input(name: str, directory: str, what: str) -> Path:
     if not path.is_absolute() and candidate.exists():
         return candidate
     raise NeuralStyleError(f"{what}: file not found: {name!r} (also looked in {directory!r})")
-
-
-def choose_output(output: str | None, out_dir: str, img_name: str, overwrite: bool, inputs: Sequence[Path]) -> Path:
-    """The output path: ``-o`` or ``img_output_dir/img_name.png``. Never an input file; an existing
-    file is kept and a numbered name (``result-1.png``) chosen unless ``overwrite``."""
-    path = Path(output) if output else Path(out_dir) / (img_name if Path(img_name).suffix else f"{img_name}.png")
-    if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"):
-        raise NeuralStyleError(f"output must end in .png, .jpg, .bmp, .tif or .webp. Received: {str(path)!r}")
-    resolved = path.resolve()
-    if any(resolved == p.resolve() for p in inputs):
-        raise NeuralStyleError(f"output {str(path)!r} is one of the input images; refusing to overwrite it")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise NeuralStyleError(f"output directory {str(path.parent)!r} cannot be created: {exc.strerror}") from None
-    if not os.access(path.parent, os.W_OK | os.X_OK):
-        raise NeuralStyleError(f"output directory {str(path.parent)!r} is not writable")
-    number = 0
-    candidate = path
-    while candidate.exists() and not overwrite:
-        number += 1
-        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
-    return candidate
 
 
 @contextlib.contextmanager
@@ -165,26 +89,6 @@ class _Progress:
 
 def _format_parts(total: float, parts: dict) -> str:
     return f"loss {total:.4g} (" + " ".join(f"{k} {v:.3g}" for k, v in parts.items()) + ")"
-
-
-def _versions() -> dict[str, str]:
-    import cv2
-    import keras
-    import scipy
-    import tensorflow as tf
-
-    from neural_style import __version__
-
-    return {"neural_style": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
-            "numpy": np.__version__, "scipy": scipy.__version__, "opencv": cv2.__version__,
-            "python": platform.python_version()}
-
-
-def write_record(output: Path, record: dict) -> Path:
-    """Write the JSON record of a run beside the image (``result.png`` -> ``result.json``)."""
-    path = output.with_suffix(".json")
-    images.write_atomic(path, (json.dumps(record, indent=2, default=str) + "\n").encode())
-    return path
 
 
 def _floats(values: tuple[str, ...], name: str) -> tuple[float, ...]:
@@ -367,7 +271,7 @@ def command(**opts) -> None:
         "output": str(output), "content_img": str(content), "styles": [asdict(s) for s in specs],
         "config": asdict(config), "iterations": result.iterations, "stop_reason": result.stop_reason,
         "final_loss": {"total": result.total, **result.parts}, "seconds": round(result.seconds, 3),
-        "versions": _versions(), "command": sys.argv,
+        "versions": versions(), "command": sys.argv,
     }
     write_record(output, record)
     if verbosity:

@@ -11,7 +11,12 @@ import keras
 import numpy as np
 
 from neural_style.errors import NeuralStyleError
-from neural_style.layers import CAFFE_MEAN_BGR, LAYER_NAMES, canonical_layer_name, layer_channels
+from neural_style.layers import (
+    CAFFE_MEAN_BGR,
+    LAYER_NAMES,
+    canonical_layer_name,
+    layer_channels,
+)
 
 
 def build_feature_extractor(

@@ -12,12 +12,22 @@ import numpy as np
 import tensorflow as tf
 
 from neural_style import images
-from neural_style.config import ImageSource, StyleSpec, TransferConfig, normalize_weights
+from neural_style.config import (
+    ImageSource,
+    StyleSpec,
+    TransferConfig,
+    normalize_weights,
+)
 from neural_style.errors import NeuralStyleError
 from neural_style.features import build_feature_extractor
 from neural_style.layers import CAFFE_MEAN_BGR
 from neural_style.masks import coverage_weights, masks_for_layers, resize_mask
-from neural_style.objective import Objective, StyleTerm, compute_style_grams, extract_features
+from neural_style.objective import (
+    Objective,
+    StyleTerm,
+    compute_style_grams,
+    extract_features,
+)
 from neural_style.optimizers import OPTIMIZERS, Callback
 from neural_style.weights import load_vgg19_weights
 

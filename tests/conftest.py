@@ -43,8 +43,8 @@ def small(name: str, longest: int) -> np.ndarray:
 def gram_distance(extractor, image: np.ndarray, style: np.ndarray, mask: np.ndarray | None = None,
                   style_mask: np.ndarray | None = None) -> float:
     """Mean over the style layers of ||G(image) - G(style)||_F / ||G(style)||_F (optionally per region)."""
-    from neural_style.masks import resize_mask
     from neural_style.losses import gram_matrix
+    from neural_style.masks import resize_mask
     from neural_style.objective import extract_features
 
     fi, fs = extract_features(extractor, image), extract_features(extractor, style)

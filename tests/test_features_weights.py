@@ -6,13 +6,17 @@ import shutil
 import keras
 import numpy as np
 import pytest
+from conftest import small
 
 from neural_style import weights as weights_module
 from neural_style.errors import NeuralStyleError
 from neural_style.features import build_feature_extractor
-from neural_style.weights import CONV_LAYERS, SHIPPED_SHA256, load_vgg19_weights, shipped_weights_path
-
-from conftest import small
+from neural_style.weights import (
+    CONV_LAYERS,
+    SHIPPED_SHA256,
+    load_vgg19_weights,
+    shipped_weights_path,
+)
 
 
 def test_shipped_weights_are_the_published_file():

@@ -2,15 +2,19 @@
 
 import numpy as np
 import pytest
+from conftest import DATA, gram_distance, small
 
 from neural_style import StyleSpec, TransferConfig, stylize
 from neural_style.errors import NeuralStyleError
 from neural_style.images import load_image, load_mask, resize_to
 from neural_style.masks import (
-    coverage_weights, region_masks, resize_mask, segmentation_palette, segmentation_styles, snap_to_palette,
+    coverage_weights,
+    region_masks,
+    resize_mask,
+    segmentation_palette,
+    segmentation_styles,
+    snap_to_palette,
 )
-
-from conftest import DATA, gram_distance, small
 
 SIZE = 96
 

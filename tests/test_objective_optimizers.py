@@ -2,12 +2,16 @@
 
 import numpy as np
 import pytest
+from conftest import STYLE_LAYERS, small
 
 from neural_style.config import TransferConfig
-from neural_style.objective import Objective, StyleTerm, compute_style_grams, extract_features
+from neural_style.objective import (
+    Objective,
+    StyleTerm,
+    compute_style_grams,
+    extract_features,
+)
 from neural_style.optimizers import Evaluation, run_adam, run_lbfgs
-
-from conftest import STYLE_LAYERS, small
 
 
 @pytest.fixture(scope="module")

@@ -115,7 +115,9 @@ def test_at_least_25_bad_inputs_are_covered():
     assert len(BAD_INPUTS) >= 25
 
 
-def test_sigterm_saves_the_best_image_and_exits_143(tmp_path):
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_saves_the_best_image_and_its_record(tmp_path, signum, code):
+    """Ctrl-C or SIGTERM at iteration 5: image, record and earlier snapshots are kept; exit 128 + signal."""
     out = tmp_path / "stopped.png"
     args = BASE + ["-max_iterations", "500", "-o", str(out), "--verbose", "--print_iterations", "1",
                    "--save_iterations", "2"]
@@ -123,12 +125,12 @@ def test_sigterm_saves_the_best_image_and_exits_143(tmp_path):
     proc = subprocess.Popen([sys.executable, "cli.py", *args], cwd=ROOT, stderr=subprocess.PIPE, text=True, env=env)
     for line in proc.stderr:
         if line.startswith("iteration 5/"):
-            proc.send_signal(signal.SIGTERM)
+            proc.send_signal(signum)
             break
     proc.stderr.read()
-    assert proc.wait(timeout=120) == 143
+    assert proc.wait(timeout=120) == code
     record = json.loads(out.with_suffix(".json").read_text())
-    assert record["stop_reason"] == "interrupted" and record["iterations"] >= 5
+    assert record["stop_reason"] == "interrupted" and 5 <= record["iterations"] < 500
     assert cv2.imread(str(out)).shape == (48, 64, 3)
     snapshots = sorted(p.name for p in tmp_path.glob("stopped_iter*.png"))
     assert snapshots[:2] == ["stopped_iter00002.png", "stopped_iter00004.png"]

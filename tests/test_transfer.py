@@ -3,12 +3,10 @@
 import cv2
 import numpy as np
 import pytest
+from conftest import content_distance, gram_distance, small
 
 from neural_style import StyleSpec, TransferConfig, run_transfer, stylize
 from neural_style.errors import NeuralStyleError
-from neural_style.images import resize_to
-
-from conftest import content_distance, gram_distance, small
 
 SIZE = 96
 

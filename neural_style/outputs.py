@@ -1,0 +1,57 @@
+"""Where a run's results go: the output path (never an input, never clobbered) and the JSON record."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from neural_style import images
+from neural_style.errors import NeuralStyleError
+
+
+def choose_output(output: str | None, out_dir: str, img_name: str, overwrite: bool, inputs: Sequence[Path]) -> Path:
+    """The output path: ``-o`` or ``img_output_dir/img_name.png``. Never an input file; an existing
+    file is kept and a numbered name (``result-1.png``) chosen unless ``overwrite``."""
+    path = Path(output) if output else Path(out_dir) / (img_name if Path(img_name).suffix else f"{img_name}.png")
+    if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"):
+        raise NeuralStyleError(f"output must end in .png, .jpg, .bmp, .tif or .webp. Received: {str(path)!r}")
+    resolved = path.resolve()
+    if any(resolved == p.resolve() for p in inputs):
+        raise NeuralStyleError(f"output {str(path)!r} is one of the input images; refusing to overwrite it")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NeuralStyleError(f"output directory {str(path.parent)!r} cannot be created: {exc.strerror}") from None
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise NeuralStyleError(f"output directory {str(path.parent)!r} is not writable")
+    number = 0
+    candidate = path
+    while candidate.exists() and not overwrite:
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
+
+
+def versions() -> dict[str, str]:
+    import cv2
+    import keras
+    import scipy
+    import tensorflow as tf
+
+    from neural_style import __version__
+
+    return {"neural_style": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
+            "numpy": np.__version__, "scipy": scipy.__version__, "opencv": cv2.__version__,
+            "python": platform.python_version()}
+
+
+def write_record(output: Path, record: dict) -> Path:
+    """Write the JSON record of a run beside the image (``result.png`` -> ``result.json``)."""
+    path = output.with_suffix(".json")
+    images.write_atomic(path, (json.dumps(record, indent=2, default=str) + "\n").encode())
+    return path
