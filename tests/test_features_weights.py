@@ -79,3 +79,16 @@ def test_extractor_is_truncated_after_the_deepest_layer(vgg_weights):
 def test_unknown_pooling_is_refused(vgg_weights):
     with pytest.raises(NeuralStyleError, match="pooling_type"):
         build_feature_extractor(["relu1_1"], vgg_weights, pooling_type="median")
+
+
+def test_keras_weights_file_loads_the_same_kernels(vgg_weights, tmp_path):
+    """--weights PATH with a Keras .weights.h5 (here: Keras' VGG19 holding the shipped values)."""
+    model = keras.applications.VGG19(include_top=False, weights=None)
+    for name in CONV_LAYERS:
+        model.get_layer(name).set_weights(list(vgg_weights[name]))
+    path = tmp_path / "vgg19.weights.h5"
+    model.save_weights(path)
+    loaded = load_vgg19_weights(str(path))
+    for name in ("block1_conv1", "block5_conv4"):
+        np.testing.assert_array_equal(loaded[name][0], vgg_weights[name][0])
+        np.testing.assert_array_equal(loaded[name][1], vgg_weights[name][1])
