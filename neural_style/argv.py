@@ -42,7 +42,10 @@ def normalize_argv(argv: Sequence[str], long_options: frozenset[str]) -> list[st
             break
         name, has_value, value = token.lstrip("-").partition("=")
         if not token.startswith("-") or name not in long_options:
-            out.append(token)
+            # An unknown one-dash word (a typo like -styel_imgs) goes to click as --word, so that click
+            # names it whole and suggests the close match, instead of reading it as the short flag -s.
+            unknown_word = token.startswith("-") and not token.startswith("--") and len(name) > 2 and not _is_value(token)
+            out.append(f"-{token}" if unknown_word else token)
             continue
         if name in LIST_OPTIONS:
             values = [value] if has_value else []

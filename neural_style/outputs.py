@@ -23,6 +23,8 @@ def choose_output(output: str | None, out_dir: str, img_name: str, overwrite: bo
     resolved = path.resolve()
     if any(resolved == p.resolve() for p in inputs):
         raise NeuralStyleError(f"output {str(path)!r} is one of the input images; refusing to overwrite it")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise NeuralStyleError(f"output directory {str(path.parent)!r} is a file, not a directory")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

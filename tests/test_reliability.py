@@ -79,7 +79,8 @@ BAD_INPUTS = [
     ("image too small after sizing", ["-max_size", "20"], "too small; VGG-19 needs at least 32 px"),
     ("noise_ratio above 1", ["-noise_ratio", "2"], "noise_ratio must be between 0 and 1"),
     ("zero learning rate", ["-learning_rate", "0"], "learning_rate must be a finite number > 0"),
-    ("output directory is a file", ["-o", "{tmp}/a_file/out.png"], "cannot be created"),
+    ("output directory is a file", ["-o", "{tmp}/a_file/out.png"], "is a file, not a directory"),
+    ("output directory cannot be made", ["-o", "/proc/no_such/out.png"], "cannot be created"),
     ("output equals an input", ["-o", "tests/data/tubingen.jpg"], "is one of the input images"),
     ("unsupported output format", ["-o", "{tmp}/out.gif"], "output must end in .png, .jpg"),
     ("weights file missing", ["-weights", "missing.h5"], "weights must be 'default', 'imagenet' or an existing file"),
@@ -87,7 +88,7 @@ BAD_INPUTS = [
                                      "dpst_in1_style_mask.png"], "style_segs needs one segmentation per style image"),
     ("style_segs without content_seg", ["-style_segs", "dpst_in1_style_mask.png"], "need a --content_seg"),
     ("not a number", ["-style_weight", "lots"], "'lots' is not a valid float"),
-    ("unknown option", ["-styel_imgs", "x.jpg"], "No such option"),
+    ("unknown option (typo)", ["-styel_imgs", "x.jpg"], "No such option '--styel_imgs'. (Did you mean one of: '--style_imgs'"),
 ]
 
 
