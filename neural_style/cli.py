@@ -58,7 +58,7 @@ def _quiet_stderr(enabled: bool) -> Iterator[None]:
 
 class _Progress:
     """Turns StepInfo into a progress bar (default), log lines (--verbose) or nothing (--quiet),
-    writes --save_iterations snapshots, and remembers the last image for an interrupted run."""
+    and writes --save_iterations snapshots (each one atomic, so a crash keeps them)."""
 
     def __init__(self, max_iterations: int, verbosity: int, print_every: int, save_every: int, output: Path) -> None:
         self.verbosity, self.print_every, self.save_every, self.output = verbosity, print_every, save_every, output
@@ -303,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
         click.echo(f"neural-style: error: {message}", err=True)
         sys.exit(EXIT_BAD_INPUT)
-    except click.Abort:
+    except (click.Abort, KeyboardInterrupt):  # before the optimiser started: nothing to save yet
         click.echo("neural-style: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:  # noqa: BLE001 - last resort: one line, traceback only with --verbose

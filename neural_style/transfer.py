@@ -82,7 +82,10 @@ def _load(source: ImageSource, what: str, longest: int, enlarge: bool = False) -
 
 
 def _load_mask(source: ImageSource, shape: tuple[int, int], what: str) -> np.ndarray:
-    mask = np.asarray(source, np.float32) if isinstance(source, np.ndarray) else images.load_mask(source, what)
+    if isinstance(source, np.ndarray):  # an API user's array: 0..1, or uint8 0..255
+        mask = source.astype(np.float32) / (255.0 if source.dtype == np.uint8 else 1.0)
+    else:
+        mask = images.load_mask(source, what)
     if mask.ndim != 2:
         raise NeuralStyleError(f"{what}: a mask must be a single-channel [H, W] array. Received shape {mask.shape}")
     mask = resize_mask(np.clip(mask, 0.0, 1.0), *shape)
