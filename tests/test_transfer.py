@@ -75,10 +75,10 @@ def test_style_image_keeps_its_aspect_ratio(data_dir, monkeypatch):
         return original(extractor, image)
 
     monkeypatch.setattr(transfer, "extract_features", spy)
-    config = TransferConfig(max_size=64, max_iterations=1, style_scale=0.5)
+    config = TransferConfig(max_size=128, max_iterations=1, style_scale=0.5)
     stylize(data_dir / "tubingen.jpg", [data_dir / "the_scream.jpg"], config)
-    assert seen[0] == (48, 64, 3)  # content
-    assert seen[1] == (32, 25, 3)  # 1528x1200 scaled to a longest side of 0.5 * 64
+    assert seen[0] == (96, 128, 3)  # content
+    assert seen[1] == (64, 50, 3)  # 1528x1200 scaled to a longest side of 0.5 * 128
 
 
 def test_array_inputs_and_init_types(data_dir):
