@@ -60,7 +60,7 @@ def test_segmentation_count_mismatch_is_an_error():
 def test_empty_mask_is_a_clear_error():
     black = np.zeros((40, 30), np.float32)
     with pytest.raises(NeuralStyleError, match="mask is empty"):
-        stylize(DATA / "face.jpg", [StyleSpec(DATA / "starry_night.jpg", mask=black)], TransferConfig(max_size=48))
+        stylize(DATA / "face.jpg", [StyleSpec(DATA / "starry_night.jpg", mask=black)], TransferConfig(max_size=64))
 
 
 def region_distances(extractor, output, mask, style, style_mask=None):
