@@ -91,11 +91,13 @@ def _format_parts(total: float, parts: dict) -> str:
     return f"loss {total:.4g} (" + " ".join(f"{k} {v:.3g}" for k, v in parts.items()) + ")"
 
 
-def _floats(values: tuple[str, ...], name: str) -> tuple[float, ...]:
+def _numbers(values: tuple[str, ...], name: str, kind: type = float) -> tuple:
+    """Parse a list option's values as ``kind`` (float or int)."""
     try:
-        return tuple(float(v) for v in values)
+        return tuple(kind(v) for v in values)
     except ValueError:
-        raise NeuralStyleError(f"{name} takes numbers. Received: {' '.join(values)}") from None
+        what = "whole numbers" if kind is int else "numbers"
+        raise NeuralStyleError(f"{name} takes {what}. Received: {' '.join(values)}") from None
 
 
 def build_config(opts: dict) -> TransferConfig:
@@ -104,13 +106,15 @@ def build_config(opts: dict) -> TransferConfig:
     return TransferConfig(
         content_weight=opts["content_weight"], style_weight=opts["style_weight"], tv_weight=opts["tv_weight"],
         content_layers=opts["content_layers"] or defaults.content_layers,
-        content_layer_weights=_floats(opts["content_layer_weights"], "content_layer_weights"),
+        content_layer_weights=_numbers(opts["content_layer_weights"], "content_layer_weights"),
         style_layers=opts["style_layers"] or defaults.style_layers,
-        style_layer_weights=_floats(opts["style_layer_weights"], "style_layer_weights"),
+        style_layer_weights=_numbers(opts["style_layer_weights"], "style_layer_weights"),
         optimizer=opts["optimizer"].lower(), learning_rate=opts["learning_rate"],
         max_iterations=opts["max_iterations"], init_img_type=opts["init_img_type"], noise_ratio=opts["noise_ratio"],
         seed=opts["seed"], pooling_type=opts["pooling_type"].lower(), max_size=opts["max_size"],
         style_scale=opts["style_scale"], weights=opts["weights"], device=opts["device"],
+        precision=opts["precision"].lower(), scales=opts["scales"],
+        scale_iterations=_numbers(opts["scale_iterations"], "scale_iterations", int),
     )
 
 
@@ -120,7 +124,7 @@ def build_styles(opts: dict) -> tuple[list[StyleSpec], list[Path], list[str]]:
     if not opts["style_imgs"]:
         raise NeuralStyleError("style_imgs: at least one style image is needed (--style_imgs painting.jpg)")
     paths = [resolve_input(p, opts["style_imgs_dir"], f"style_imgs[{k}]") for k, p in enumerate(opts["style_imgs"])]
-    weights = _floats(opts["style_imgs_weights"], "style_imgs_weights") or (1.0,) * len(paths)
+    weights = _numbers(opts["style_imgs_weights"], "style_imgs_weights") or (1.0,) * len(paths)
     if len(weights) != len(paths):
         raise NeuralStyleError(f"style_imgs_weights needs one weight per style image: {len(paths)} image(s), "
                                f"{len(weights)} weight(s) received")
@@ -230,6 +234,9 @@ LIST = {"multiple": True}
 @click.option("--pooling_type", default="avg", show_default=True, help="avg or max.")
 @click.option("--style_scale", type=float, default=1.0, show_default=True, help="Style size relative to content.")
 @click.option("--weights", default="default", show_default=True, help="default (shipped), imagenet, or a path.")
+@click.option("--precision", default="float32", show_default=True, help="float32 or bfloat16 (mixed; faster on CPUs with AVX512-BF16).")
+@click.option("--scales", type=int, default=1, show_default=True, help="Coarse-to-fine: sizes halving down from max_size.")
+@click.option("--scale_iterations", **LIST, help="Iterations per scale, coarsest first (default max_iterations each).")
 @click.option("--print_iterations", type=int, default=50, show_default=True, help="Log every N (--verbose).")
 @click.option("--save_iterations", type=int, default=0, show_default=True, help="Save a snapshot every N.")
 @click.option("--device", default=None, help="/cpu:0 or /gpu:0 (falls back to the CPU). Default: GPU if present.")
@@ -258,7 +265,7 @@ def command(**opts) -> None:
             click.echo(f"neural-style: note: {line}", err=True)
     config = TransferConfig(**{**asdict(config), "device": device})
 
-    progress = _Progress(config.max_iterations, verbosity, opts["print_iterations"], opts["save_iterations"], output)
+    progress = _Progress(sum(config.iterations_per_scale()), verbosity, opts["print_iterations"], opts["save_iterations"], output)
     stop = _Stop()
     previous = signal.signal(signal.SIGTERM, stop)
     try:

@@ -21,6 +21,7 @@ ImageSource = Union[str, Path, np.ndarray]
 
 OPTIMIZERS = ("lbfgs", "adam")
 POOLING_TYPES = ("avg", "max")
+PRECISIONS = ("float32", "bfloat16")
 INIT_TYPES = ("content", "random", "style")
 MAX_SIZE_LIMIT = 8192
 """Largest --max_size accepted: a Gatys run at 8192 px would need far more memory than any CPU box has."""
@@ -104,6 +105,13 @@ class TransferConfig:
     """Style images are resized so their longest side is style_scale times the content's."""
     weights: str = "default"
     device: str | None = None
+    precision: str = "float32"
+    """Network arithmetic: ``float32`` or ``bfloat16`` (mixed: Grams, losses and optimiser stay float32)."""
+    scales: int = 1
+    """Coarse-to-fine: optimise at ``scales`` sizes, each twice the last, ending at max_size; each scale
+    starts from the previous result, upsampled."""
+    scale_iterations: tuple[int, ...] = ()
+    """Iterations at each scale, coarsest first; empty: max_iterations at every scale."""
 
     def __post_init__(self) -> None:
         for name in ("content_weight", "style_weight", "tv_weight"):
@@ -124,6 +132,8 @@ class TransferConfig:
     def _check_choices(self) -> None:
         if self.optimizer not in OPTIMIZERS:
             raise NeuralStyleError(f"optimizer must be one of {', '.join(OPTIMIZERS)}. Received: optimizer={self.optimizer!r}")
+        if self.precision not in PRECISIONS:
+            raise NeuralStyleError(f"precision must be float32 or bfloat16. Received: precision={self.precision!r}")
         if self.pooling_type not in POOLING_TYPES:
             raise NeuralStyleError(f"pooling_type must be avg or max. Received: pooling_type={self.pooling_type!r}")
         if self.init_img_type not in INIT_TYPES and not Path(self.init_img_type).suffix:
@@ -137,7 +147,25 @@ class TransferConfig:
             )
 
     def _check_integers(self) -> None:
-        for name, low, high in (("max_iterations", 1, 10**7), ("max_size", 16, MAX_SIZE_LIMIT), ("seed", 0, 2**32 - 1)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-                raise NeuralStyleError(f"{name} must be a whole number from {low} to {high}. Received: {name}={value!r}")
+        limits = (("max_iterations", 1, 10**7), ("max_size", 16, MAX_SIZE_LIMIT), ("seed", 0, 2**32 - 1), ("scales", 1, 6))
+        for name, low, high in limits:
+            _check_whole(name, getattr(self, name), low, high)
+        object.__setattr__(self, "scale_iterations", tuple(self.scale_iterations))
+        if self.scale_iterations and len(self.scale_iterations) != self.scales:
+            raise NeuralStyleError(f"scale_iterations needs {self.scales} value(s), one per scale. "
+                                   f"Received {len(self.scale_iterations)}: {list(self.scale_iterations)}")
+        for value in self.scale_iterations:
+            _check_whole("scale_iterations", value, 1, 10**7)
+
+    def iterations_per_scale(self) -> tuple[int, ...]:
+        """Iterations at each scale, coarsest first."""
+        return self.scale_iterations or (self.max_iterations,) * self.scales
+
+    def scale_sizes(self, longest: int) -> tuple[int, ...]:
+        """Longest side at each scale, coarsest first, for an output whose longest side is ``longest``."""
+        return tuple(round(longest / 2 ** (self.scales - 1 - k)) for k in range(self.scales))
+
+
+def _check_whole(name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        raise NeuralStyleError(f"{name} must be a whole number from {low} to {high}. Received: {name}={value!r}")

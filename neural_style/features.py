@@ -19,10 +19,15 @@ from neural_style.layers import (
 )
 
 
+PRECISIONS = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
+"""Network precision -> Keras dtype policy. bfloat16: weights stay float32, convolutions run in bf16."""
+
+
 def build_feature_extractor(
     layers: Iterable[str],
     weights: Mapping[str, tuple[np.ndarray, np.ndarray]],
     pooling_type: str = "avg",
+    precision: str = "float32",
 ) -> keras.Model:
     """Build VGG-19 up to the deepest of ``layers`` and return a model with dict outputs.
 
@@ -30,12 +35,17 @@ def build_feature_extractor(
     Output: ``{layer: [B, H_l, W_l, C_l]}`` for each requested internal layer name.
     ``weights`` maps ``blockK_convI`` to ``(kernel HWIO, bias)``, as from ``weights.load_vgg19_weights``.
     Pooling is 2x2 stride 2 ("avg" as in the papers and neural-style-tf, or "max" as in VGG-19 itself).
+    ``precision="bfloat16"`` runs the network in bfloat16 (mixed precision); the outputs are cast back
+    to float32 inside the model, so Gram sums, losses and the optimiser stay in float32.
     """
     wanted = [canonical_layer_name(name) for name in layers]
     if not wanted:
         raise NeuralStyleError("no layers requested from the feature extractor")
     if pooling_type not in ("avg", "max"):
         raise NeuralStyleError(f"pooling_type must be 'avg' or 'max'. Received: pooling_type={pooling_type!r}")
+    if precision not in PRECISIONS:
+        raise NeuralStyleError(f"precision must be float32 or bfloat16. Received: precision={precision!r}")
+    policy = PRECISIONS[precision]
     deepest = max(LAYER_NAMES.index(name) for name in wanted)
 
     inputs = keras.Input(shape=(None, None, 3), name="image_rgb_0_255")
@@ -45,16 +55,17 @@ def build_feature_extractor(
     for name in LAYER_NAMES[: deepest + 1]:
         if "_conv" in name:
             channels = layer_channels(name)
-            layer = keras.layers.Conv2D(channels, 3, padding="same", name=name)
+            layer = keras.layers.Conv2D(channels, 3, padding="same", name=name, dtype=policy)
             convs.append(layer)
         elif "_relu" in name:
-            layer = keras.layers.ReLU(name=name)
+            layer = keras.layers.ReLU(name=name, dtype=policy)
         else:
             pool = keras.layers.AveragePooling2D if pooling_type == "avg" else keras.layers.MaxPooling2D
-            layer = pool(pool_size=2, strides=2, name=name)
+            layer = pool(pool_size=2, strides=2, name=name, dtype=policy)
         x = layer(x)
         taps[name] = x
-    model = keras.Model(inputs, {name: taps[name] for name in dict.fromkeys(wanted)}, name="vgg19_features")
+    outputs = {name: keras.ops.cast(taps[name], "float32") for name in dict.fromkeys(wanted)}
+    model = keras.Model(inputs, outputs, name="vgg19_features")
     for layer in convs:
         kernel, bias = weights[layer.name]
         layer.set_weights([kernel, bias])

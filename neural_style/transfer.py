@@ -3,10 +3,11 @@ targets once, build the objective and hand it to the optimiser named in the conf
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import tensorflow as tf
@@ -20,6 +21,7 @@ from neural_style.config import (
 )
 from neural_style.errors import NeuralStyleError
 from neural_style.features import build_feature_extractor
+from neural_style.images import MIN_SIDE
 from neural_style.layers import CAFFE_MEAN_BGR
 from neural_style.masks import coverage_weights, masks_for_layers, resize_mask
 from neural_style.objective import (
@@ -95,7 +97,8 @@ def _load_mask(source: ImageSource, shape: tuple[int, int], what: str) -> np.nda
 
 
 def _prepare_styles(specs: Sequence[StyleSpec], content_shape: tuple[int, int], config: TransferConfig) -> list[_Style]:
-    """Load, size and weigh the styles: weights normalised per pixel over the masks (see masks)."""
+    """Load, size and weigh the styles for the full-size output: weights normalised per pixel over
+    the masks (see masks). :func:`_styles_at` shrinks them for a coarser scale."""
     longest = round(config.style_scale * max(content_shape))
     loaded: dict[int | str, np.ndarray] = {}
     style_images, content_masks, style_masks = [], [], []
@@ -112,6 +115,24 @@ def _prepare_styles(specs: Sequence[StyleSpec], content_shape: tuple[int, int], 
     weights = normalize_weights("style_imgs_weights", tuple(s.weight for s in specs), len(specs))
     weights = coverage_weights(weights, content_masks)
     return [_Style(*fields) for fields in zip(style_images, weights, content_masks, style_masks, strict=True)]
+
+
+def _styles_at(styles: Sequence[_Style], factor: float, content_shape: tuple[int, int]) -> list[_Style]:
+    """The styles for a scale ``factor`` (<= 1) of the full output, masks following the images."""
+    if factor == 1.0:
+        return list(styles)
+    resized: dict[int, np.ndarray] = {}
+    out = []
+    for style in styles:
+        if id(style.image) not in resized:
+            height, width = style.image.shape[:2]
+            longest = max(round(factor * max(height, width)), math.ceil(MIN_SIDE * max(height, width) / min(height, width)))
+            resized[id(style.image)] = images.fit_longest_side(style.image, longest)
+        image = resized[id(style.image)]
+        mask = None if style.mask is None else resize_mask(style.mask, *content_shape)
+        style_mask = None if style.style_mask is None else resize_mask(style.style_mask, *image.shape[:2])
+        out.append(_Style(image, style.weight, mask, style_mask))
+    return out
 
 
 def initial_image(config: TransferConfig, content: np.ndarray, styles: Sequence[_Style]) -> np.ndarray:
@@ -155,6 +176,28 @@ def _style_terms(extractor, styles: Sequence[_Style], layers, layer_shapes) -> l
     return terms
 
 
+def _build_objective(extractor, content: np.ndarray, styles: Sequence[_Style], config: TransferConfig) -> Objective:
+    """Targets computed once, outside the gradient path, for one image size."""
+    content_features = extract_features(extractor, content)
+    layer_shapes = {layer: tuple(content_features[layer].shape[:2]) for layer in config.style_layers}
+    return Objective(
+        extractor,
+        {layer: content_features[layer] for layer in config.content_layers},
+        config.content_layer_weights,
+        _style_terms(extractor, styles, config.style_layers, layer_shapes),
+        dict(zip(config.style_layers, config.style_layer_weights, strict=True)),
+        (config.content_weight, config.style_weight, config.tv_weight),
+        content.shape[:2],
+    )
+
+
+def _offset(callback: Callback | None, done: int, total: int) -> Callback | None:
+    """Report a scale's iterations as part of the whole run."""
+    if callback is None:
+        return None
+    return lambda info: callback(replace(info, iteration=done + info.iteration, max_iterations=total))
+
+
 def run_transfer(
     content: ImageSource,
     styles: Sequence[StyleSpec | ImageSource],
@@ -170,27 +213,34 @@ def run_transfer(
     if warning:
         warnings.warn(warning, RuntimeWarning, stacklevel=2)
     start = time.perf_counter()
-    content_image = _load(content, "content_img", config.max_size)
-    prepared = _prepare_styles(specs, content_image.shape[:2], config)
-    init = initial_image(config, content_image, prepared)
+    content_full = _load(content, "content_img", config.max_size)
+    full_shape = content_full.shape[:2]
+    styles_full = _prepare_styles(specs, full_shape, config)
+    sizes, iterations = config.scale_sizes(max(full_shape)), config.iterations_per_scale()
+    for size in sizes:
+        images.check_min_side(images.scaled_shape(*full_shape, size), f"content_img at the {size} px scale")
+    image, done, result = None, 0, None
     with tf.device(device):
         layers = tuple(dict.fromkeys(config.content_layers + config.style_layers))
-        extractor = build_feature_extractor(layers, load_vgg19_weights(config.weights), config.pooling_type)
-        content_features = extract_features(extractor, content_image)
-        layer_shapes = {layer: tuple(content_features[layer].shape[:2]) for layer in config.style_layers}
-        objective = Objective(
-            extractor,
-            {layer: content_features[layer] for layer in config.content_layers},
-            config.content_layer_weights,
-            _style_terms(extractor, prepared, config.style_layers, layer_shapes),
-            dict(zip(config.style_layers, config.style_layer_weights, strict=True)),
-            (config.content_weight, config.style_weight, config.tv_weight),
-            content_image.shape[:2],
-        )
-        optimize = OPTIMIZERS[config.optimizer]
-        result = optimize(objective, init, config.max_iterations, config.learning_rate, callback)
+        weights = load_vgg19_weights(config.weights)
+        extractor = build_feature_extractor(layers, weights, config.pooling_type, config.precision)
+        for size, count in zip(sizes, iterations, strict=True):
+            content_image = images.fit_longest_side(content_full, size)
+            scaled = _styles_at(styles_full, size / max(full_shape), content_image.shape[:2])
+            if image is None:
+                start_image = initial_image(config, content_image, scaled)
+            else:
+                start_image = images.resize_to(image, *content_image.shape[:2])
+            objective = _build_objective(extractor, content_image, scaled, config)
+            optimize = OPTIMIZERS[config.optimizer]
+            result = optimize(objective, start_image, count, config.learning_rate,
+                              _offset(callback, done, sum(iterations)))
+            image, done = result.image, done + result.iterations
+            if result.stop_reason in ("interrupted", "nonfinite"):
+                break
+    final = images.resize_to(image, *full_shape)
     return TransferResult(
-        images.to_uint8(result.image), result.iterations, result.total, result.parts, result.stop_reason,
+        images.to_uint8(final), done, result.total, result.parts, result.stop_reason,
         time.perf_counter() - start, device,
     )
 

@@ -1,0 +1,75 @@
+"""bfloat16 network precision and coarse-to-fine scales, on the real network and real images."""
+
+import numpy as np
+import pytest
+
+from neural_style import StyleSpec, TransferConfig, run_transfer
+from neural_style.errors import NeuralStyleError
+from neural_style.features import build_feature_extractor
+from neural_style.images import load_mask
+from neural_style.objective import extract_features
+
+from conftest import DATA, STYLE_LAYERS, gram_distance, small
+
+
+def test_bfloat16_features_stay_within_one_percent_of_float32(vgg_weights):
+    image = small("tubingen.jpg", 96)
+    exact = extract_features(build_feature_extractor(STYLE_LAYERS, vgg_weights), image)
+    mixed = extract_features(build_feature_extractor(STYLE_LAYERS, vgg_weights, precision="bfloat16"), image)
+    for layer in STYLE_LAYERS:
+        assert mixed[layer].dtype == "float32"  # cast back inside the model: Grams and losses in float32
+        error = np.linalg.norm(mixed[layer] - exact[layer]) / np.linalg.norm(exact[layer])
+        assert 0 < error < 0.01, (layer, error)
+
+
+def test_bfloat16_run_reaches_the_float32_quality(extractor):
+    results = {}
+    for precision in ("float32", "bfloat16"):
+        config = TransferConfig(max_size=64, max_iterations=20, precision=precision)
+        out = run_transfer(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg")], config).image
+        results[precision] = gram_distance(extractor, out.astype(np.float32), small("starry_night.jpg", 64))
+    print(results)
+    assert results["bfloat16"] == pytest.approx(results["float32"], rel=0.05)
+
+
+def test_scales_run_coarse_to_fine_and_report_one_progress(extractor):
+    steps = []
+    config = TransferConfig(max_size=96, scales=2, scale_iterations=(12, 6))
+    result = run_transfer(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg")], config, steps.append)
+    assert result.image.shape == (72, 96, 3) and result.iterations == 18
+    assert [s.iteration for s in steps] == list(range(1, 19)) and {s.max_iterations for s in steps} == {18}
+    assert steps[11].image.shape == (36, 48, 3) and steps[12].image.shape == (72, 96, 3)
+    photo, painting = small("tubingen.jpg", 96), small("starry_night.jpg", 96)
+    assert gram_distance(extractor, result.image.astype(np.float32), painting) < 0.5 * gram_distance(extractor, photo, painting)
+
+
+def test_masks_follow_the_pyramid(extractor):
+    """Two paintings on complementary masks, two scales: each region still ends nearer its own painting."""
+    mask = load_mask(DATA / "face_mask.png")
+    config = TransferConfig(max_size=96, scales=2, scale_iterations=(20, 10))
+    out = run_transfer(DATA / "face.jpg", [StyleSpec(DATA / "starry_night.jpg", 1.0, mask),
+                                           StyleSpec(DATA / "the_scream.jpg", 1.0, 1.0 - mask)], config).image
+    from neural_style.masks import resize_mask
+
+    region = resize_mask(mask, *out.shape[:2])
+    starry, scream = small("starry_night.jpg", 96), small("the_scream.jpg", 96)
+    image = out.astype(np.float32)
+    assert gram_distance(extractor, image, starry, region) < gram_distance(extractor, image, scream, region)
+    assert gram_distance(extractor, image, scream, 1 - region) < gram_distance(extractor, image, starry, 1 - region)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"scales": 3, "scale_iterations": (5, 5)}, "scale_iterations needs 3 value"),
+     ({"scales": 0}, "scales must be a whole number from 1"),
+     ({"scales": 2, "scale_iterations": (5, 0)}, "scale_iterations must be a whole number"),
+     ({"precision": "float16"}, "precision must be float32 or bfloat16")],
+)
+def test_bad_scale_and_precision_options(kwargs, message):
+    with pytest.raises(NeuralStyleError, match=message):
+        TransferConfig(**kwargs)
+
+
+def test_scale_sizes_halve_down_to_the_output():
+    assert TransferConfig(scales=3).scale_sizes(512) == (128, 256, 512)
+    assert TransferConfig(scales=3, scale_iterations=(300, 100, 50)).iterations_per_scale() == (300, 100, 50)
