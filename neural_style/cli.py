@@ -13,7 +13,7 @@ import signal
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import click
@@ -102,12 +102,11 @@ def _numbers(values: tuple[str, ...], name: str, kind: type = float) -> tuple:
 
 def build_config(opts: dict) -> TransferConfig:
     """The frozen TransferConfig from parsed options (validation happens in its constructor)."""
-    defaults = TransferConfig()
     return TransferConfig(
         content_weight=opts["content_weight"], style_weight=opts["style_weight"], tv_weight=opts["tv_weight"],
-        content_layers=opts["content_layers"] or defaults.content_layers,
+        content_layers=opts["content_layers"] or DEFAULTS.content_layers,
         content_layer_weights=_numbers(opts["content_layer_weights"], "content_layer_weights"),
-        style_layers=opts["style_layers"] or defaults.style_layers,
+        style_layers=opts["style_layers"] or DEFAULTS.style_layers,
         style_layer_weights=_numbers(opts["style_layer_weights"], "style_layer_weights"),
         optimizer=opts["optimizer"].lower(), learning_rate=opts["learning_rate"],
         max_iterations=opts["max_iterations"], init_img_type=opts["init_img_type"], noise_ratio=opts["noise_ratio"],
@@ -200,6 +199,8 @@ class _Stop:
 
 
 LIST = {"multiple": True}
+DEFAULTS = TransferConfig()
+"""Option defaults come from the one home of defaults, the config."""
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -217,26 +218,29 @@ LIST = {"multiple": True}
 @click.option("--img_name", default="result", show_default=True, help="Output file name (.png added if none).")
 @click.option("-o", "--output", default=None, help="Output path; overrides --img_output_dir/--img_name.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output instead of choosing a numbered name.")
-@click.option("--max_size", type=int, default=512, show_default=True, help="Longest side of the output, px.")
-@click.option("--max_iterations", type=int, default=1000, show_default=True)
-@click.option("--content_weight", type=float, default=5.0, show_default=True, help="alpha (see README: Losses).")
-@click.option("--style_weight", type=float, default=1e4, show_default=True, help="beta.")
-@click.option("--tv_weight", type=float, default=1e-3, show_default=True, help="theta.")
+@click.option("--max_size", type=int, default=DEFAULTS.max_size, show_default=True, help="Longest side of the output, px.")
+@click.option("--max_iterations", type=int, default=DEFAULTS.max_iterations, show_default=True)
+@click.option("--content_weight", type=float, default=DEFAULTS.content_weight, show_default=True, help="alpha (see README: Losses).")
+@click.option("--style_weight", type=float, default=DEFAULTS.style_weight, show_default=True, help="beta.")
+@click.option("--tv_weight", type=float, default=DEFAULTS.tv_weight, show_default=True, help="theta.")
 @click.option("--content_layers", **LIST, help="Default conv4_2. Papers' (relu4_2) or Keras-style names.")
 @click.option("--style_layers", **LIST, help="Default relu1_1 relu2_1 relu3_1 relu4_1 relu5_1.")
 @click.option("--content_layer_weights", **LIST, help="One per content layer (default equal).")
 @click.option("--style_layer_weights", **LIST, help="One per style layer (default equal).")
-@click.option("--optimizer", default="lbfgs", show_default=True, help="lbfgs or adam.")
-@click.option("--learning_rate", type=float, default=1.0, show_default=True, help="Adam step, pixel units.")
-@click.option("--init_img_type", default="content", show_default=True, help="content, random, style or a path.")
-@click.option("--noise_ratio", type=float, default=1.0, show_default=True, help="Noise share of a random init.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--pooling_type", default="avg", show_default=True, help="avg or max.")
-@click.option("--style_scale", type=float, default=1.0, show_default=True, help="Style size relative to content.")
-@click.option("--weights", default="default", show_default=True, help="default (shipped), imagenet, or a path.")
-@click.option("--precision", default="float32", show_default=True, help="float32 or bfloat16 (mixed; faster on CPUs with AVX512-BF16).")
-@click.option("--scales", type=int, default=1, show_default=True, help="Coarse-to-fine: sizes halving down from max_size.")
-@click.option("--scale_iterations", **LIST, help="Iterations per scale, coarsest first (default max_iterations each).")
+@click.option("--optimizer", default=DEFAULTS.optimizer, show_default=True, help="lbfgs or adam.")
+@click.option("--learning_rate", type=float, default=DEFAULTS.learning_rate, show_default=True, help="Adam step, pixel units.")
+@click.option("--init_img_type", default=DEFAULTS.init_img_type, show_default=True, help="content, random, style or a path.")
+@click.option("--noise_ratio", type=float, default=DEFAULTS.noise_ratio, show_default=True, help="Noise share of a random init.")
+@click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True)
+@click.option("--pooling_type", default=DEFAULTS.pooling_type, show_default=True, help="avg or max.")
+@click.option("--style_scale", type=float, default=DEFAULTS.style_scale, show_default=True, help="Style size relative to content.")
+@click.option("--weights", default=DEFAULTS.weights, show_default=True, help="default (shipped), imagenet, or a path.")
+@click.option("--precision", default=DEFAULTS.precision, show_default=True,
+              help="auto (bfloat16 on CPUs with native bf16, else float32), float32 or bfloat16.")
+@click.option("--scales", type=int, default=DEFAULTS.scales, show_default=True,
+              help="Coarse-to-fine: this many sizes, each half the next, ending at max_size (1: one scale).")
+@click.option("--scale_iterations", **LIST,
+              help="Iterations per scale, coarsest first (default: max_iterations split 4:2:1).")
 @click.option("--print_iterations", type=int, default=50, show_default=True, help="Log every N (--verbose).")
 @click.option("--save_iterations", type=int, default=0, show_default=True, help="Save a snapshot every N.")
 @click.option("--device", default=None, help="/cpu:0 or /gpu:0 (falls back to the CPU). Default: GPU if present.")
@@ -263,9 +267,9 @@ def command(**opts) -> None:
     for line in ([warning] if warning else []) + notes:
         if verbosity:
             click.echo(f"neural-style: note: {line}", err=True)
-    config = TransferConfig(**{**asdict(config), "device": device})
+    config = replace(config, device=device)
 
-    progress = _Progress(sum(config.iterations_per_scale()), verbosity, opts["print_iterations"], opts["save_iterations"], output)
+    progress = _Progress(config.total_iterations(), verbosity, opts["print_iterations"], opts["save_iterations"], output)
     stop = _Stop()
     previous = signal.signal(signal.SIGTERM, stop)
     try:
@@ -276,7 +280,8 @@ def command(**opts) -> None:
     images.save_image(output, result.image)
     record = {
         "output": str(output), "content_img": str(content), "styles": [asdict(s) for s in specs],
-        "config": asdict(config), "iterations": result.iterations, "stop_reason": result.stop_reason,
+        "config": asdict(config), "precision": result.precision, "scale_sizes": list(result.scale_sizes),
+        "iterations": result.iterations, "stop_reason": result.stop_reason,
         "final_loss": {"total": result.total, **result.parts}, "seconds": round(result.seconds, 3),
         "versions": versions(), "command": sys.argv,
     }

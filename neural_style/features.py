@@ -23,6 +23,21 @@ PRECISIONS = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 """Network precision -> Keras dtype policy. bfloat16: weights stay float32, convolutions run in bf16."""
 
 
+def resolve_precision(precision: str, device: str) -> str:
+    """``auto`` -> ``bfloat16`` on a CPU with native bf16 instructions (AVX512-BF16 or AMX; elsewhere
+    bf16 is emulated and slower), else ``float32``; GPUs get float32."""
+    if precision != "auto":
+        return precision
+    if not device.startswith("/cpu"):
+        return "float32"
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as file:
+            flags = file.read()
+    except OSError:
+        return "float32"
+    return "bfloat16" if ("avx512_bf16" in flags or "amx_bf16" in flags) else "float32"
+
+
 def build_feature_extractor(
     layers: Iterable[str],
     weights: Mapping[str, tuple[np.ndarray, np.ndarray]],

@@ -20,7 +20,7 @@ from neural_style.config import (
     normalize_weights,
 )
 from neural_style.errors import NeuralStyleError
-from neural_style.features import build_feature_extractor
+from neural_style.features import build_feature_extractor, resolve_precision
 from neural_style.images import MIN_SIDE
 from neural_style.layers import CAFFE_MEAN_BGR
 from neural_style.masks import coverage_weights, masks_for_layers, resize_mask
@@ -48,6 +48,8 @@ class TransferResult:
     stop_reason: str
     seconds: float
     device: str
+    precision: str  # as resolved from "auto"
+    scale_sizes: tuple[int, ...]  # longest side of each scale run, coarsest first
 
 
 @dataclass(frozen=True)
@@ -216,15 +218,14 @@ def run_transfer(
     content_full = _load(content, "content_img", config.max_size)
     full_shape = content_full.shape[:2]
     styles_full = _prepare_styles(specs, full_shape, config)
-    sizes, iterations = config.scale_sizes(max(full_shape)), config.iterations_per_scale()
-    for size in sizes:
-        images.check_min_side(images.scaled_shape(*full_shape, size), f"content_img at the {size} px scale")
+    schedule = config.schedule(*full_shape)
+    precision = resolve_precision(config.precision, device)
     image, done, result = None, 0, None
     with tf.device(device):
         layers = tuple(dict.fromkeys(config.content_layers + config.style_layers))
         weights = load_vgg19_weights(config.weights)
-        extractor = build_feature_extractor(layers, weights, config.pooling_type, config.precision)
-        for size, count in zip(sizes, iterations, strict=True):
+        extractor = build_feature_extractor(layers, weights, config.pooling_type, precision)
+        for size, count in schedule:
             content_image = images.fit_longest_side(content_full, size)
             scaled = _styles_at(styles_full, size / max(full_shape), content_image.shape[:2])
             if image is None:
@@ -234,14 +235,14 @@ def run_transfer(
             objective = _build_objective(extractor, content_image, scaled, config)
             optimize = OPTIMIZERS[config.optimizer]
             result = optimize(objective, start_image, count, config.learning_rate,
-                              _offset(callback, done, sum(iterations)))
+                              _offset(callback, done, config.total_iterations()))
             image, done = result.image, done + result.iterations
             if result.stop_reason in ("interrupted", "nonfinite"):
                 break
     final = images.resize_to(image, *full_shape)
     return TransferResult(
         images.to_uint8(final), done, result.total, result.parts, result.stop_reason,
-        time.perf_counter() - start, device,
+        time.perf_counter() - start, device, precision, tuple(size for size, _ in schedule),
     )
 
 

@@ -13,6 +13,30 @@ def test_defaults_are_neural_style_tf_defaults_in_internal_names():
     assert c.style_layers == tuple(f"block{i}_relu1" for i in range(1, 6))
     assert c.style_layer_weights == pytest.approx((0.2,) * 5)
     assert (c.optimizer, c.max_iterations, c.max_size, c.pooling_type) == ("lbfgs", 1000, 512, "avg")
+    assert (c.precision, c.scales) == ("auto", 3)  # our departures for speed (issue: speed)
+
+
+def test_default_schedule_splits_the_iterations_4_2_1_coarsest_first():
+    assert TransferConfig().schedule(384, 512) == ((128, 573), (256, 285), (512, 142))
+    assert TransferConfig(max_iterations=350).schedule(384, 512) == ((128, 200), (256, 100), (512, 50))
+
+
+def test_scales_too_small_for_vgg_are_skipped_and_their_iterations_kept():
+    # 72x96: the 24 px scale (18 px high) is skipped; its iterations go to the 48 px scale.
+    assert TransferConfig(max_iterations=40).schedule(72, 96) == ((48, 35), (96, 5))
+    assert TransferConfig(max_iterations=3).schedule(48, 64) == ((64, 3),)
+    assert TransferConfig(scales=2, scale_iterations=(12, 6)).schedule(72, 96) == ((48, 12), (96, 6))
+    assert TransferConfig(scales=1).schedule(40, 60) == ((60, 1000),)
+
+
+def test_auto_precision_follows_the_cpu_and_device():
+    from neural_style.features import resolve_precision
+
+    flags = open("/proc/cpuinfo").read()
+    native = "avx512_bf16" in flags or "amx_bf16" in flags
+    assert resolve_precision("auto", "/cpu:0") == ("bfloat16" if native else "float32")
+    assert resolve_precision("auto", "/gpu:0") == "float32"
+    assert resolve_precision("float32", "/cpu:0") == "float32"
 
 
 def test_weights_normalised_once_to_sum_one():
@@ -35,6 +59,7 @@ def test_weights_normalised_once_to_sum_one():
         ({"style_layer_weights": (1.0, 2.0)}, "style_layer_weights needs 5 value"),
         ({"style_layer_weights": (0, 0, 0, 0, 0)}, "must not all be zero"),
         ({"learning_rate": 0}, "learning_rate must be a finite number > 0"),
+        ({"precision": "half"}, "precision must be auto, float32 or bfloat16"),
     ],
 )
 def test_bad_values_raise_one_clear_error(kwargs, message):

@@ -63,13 +63,8 @@ def test_masks_follow_the_pyramid(extractor):
     [({"scales": 3, "scale_iterations": (5, 5)}, "scale_iterations needs 3 value"),
      ({"scales": 0}, "scales must be a whole number from 1"),
      ({"scales": 2, "scale_iterations": (5, 0)}, "scale_iterations must be a whole number"),
-     ({"precision": "float16"}, "precision must be float32 or bfloat16")],
+     ({"precision": "float16"}, "precision must be auto, float32 or bfloat16")],
 )
 def test_bad_scale_and_precision_options(kwargs, message):
     with pytest.raises(NeuralStyleError, match=message):
         TransferConfig(**kwargs)
-
-
-def test_scale_sizes_halve_down_to_the_output():
-    assert TransferConfig(scales=3).scale_sizes(512) == (128, 256, 512)
-    assert TransferConfig(scales=3, scale_iterations=(300, 100, 50)).iterations_per_scale() == (300, 100, 50)
