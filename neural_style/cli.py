@@ -17,6 +17,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 import click
+import numpy as np
 
 from neural_style import images
 from neural_style.argv import normalize_argv
@@ -173,14 +174,20 @@ def _check_images(content: Path, specs: Sequence[StyleSpec], config: TransferCon
         if not isinstance(spec.mask, Path):
             continue
         mask = images.load_mask(spec.mask, f"style_mask_imgs[{k}]")
-        if mask.max() <= 0:
-            raise NeuralStyleError(f"style_mask_imgs[{k}]: mask is empty (all black), so its style would apply nowhere")
+        images.check_mask_not_empty(mask, f"style_mask_imgs[{k}]")
         if abs(mask.shape[1] / mask.shape[0] - shape[1] / shape[0]) > 0.01:
             notes.append(f"style_mask_imgs[{k}] is {mask.shape[1]}x{mask.shape[0]}, the content {shape[1]}x{shape[0]}: "
                          "the mask is stretched to fit")
     if config.init_img_type not in ("content", "random", "style"):
         images.load_image(config.init_img_type, "init_img_type", config.max_size)
     return notes
+
+
+def _spec_record(spec: StyleSpec) -> dict:
+    """A StyleSpec for the JSON record: paths as text, arrays (segmentation regions) by their shape."""
+    def describe(value):
+        return f"array {list(value.shape)}" if isinstance(value, np.ndarray) else value
+    return {key: describe(value) for key, value in asdict(spec).items()}
 
 
 class _Stop:
@@ -279,7 +286,7 @@ def command(**opts) -> None:
         progress.close()
     images.save_image(output, result.image)
     record = {
-        "output": str(output), "content_img": str(content), "styles": [asdict(s) for s in specs],
+        "output": str(output), "content_img": str(content), "styles": [_spec_record(s) for s in specs],
         "config": asdict(config), "precision": result.precision, "scale_sizes": list(result.scale_sizes),
         "iterations": result.iterations, "stop_reason": result.stop_reason,
         "final_loss": {"total": result.total, **result.parts}, "seconds": round(result.seconds, 3),

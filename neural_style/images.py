@@ -179,6 +179,12 @@ def check_min_side(shape: tuple[int, ...], what: str) -> None:
         )
 
 
+def check_mask_not_empty(mask: np.ndarray, what: str) -> None:
+    """Refuse an all-black mask: its style would apply nowhere (and its Gram would divide by zero)."""
+    if float(mask.max()) <= 0.0:
+        raise NeuralStyleError(f"{what}: mask is empty (all black), so its style would apply nowhere")
+
+
 def to_uint8(image: np.ndarray) -> np.ndarray:
     """Round a float image in 0..255 to uint8."""
     return np.clip(np.rint(image), 0, 255).astype(np.uint8)

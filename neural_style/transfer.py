@@ -93,8 +93,7 @@ def _load_mask(source: ImageSource, shape: tuple[int, int], what: str) -> np.nda
     if mask.ndim != 2:
         raise NeuralStyleError(f"{what}: a mask must be a single-channel [H, W] array. Received shape {mask.shape}")
     mask = resize_mask(np.clip(mask, 0.0, 1.0), *shape)
-    if float(mask.max()) <= 0.0:
-        raise NeuralStyleError(f"{what}: mask is empty (all black), so its style would apply nowhere")
+    images.check_mask_not_empty(mask, what)
     return mask
 
 
