@@ -64,3 +64,10 @@ def layer_channels(name: str) -> int:
     """Number of channels of an internal layer name."""
     block = int(name[len("block")])
     return VGG19_BLOCKS[block - 1][2]
+
+
+def feature_size(name: str, height: int, width: int) -> tuple[int, int]:
+    """Spatial size ``(H_l, W_l)`` of an internal layer for an ``height x width`` input: every 2x2
+    pooling before it (and its own, for a pooling layer) halves the size, rounding down."""
+    pools = int(name[len("block")]) - 1 + name.endswith("_pool")
+    return height >> pools, width >> pools

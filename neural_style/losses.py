@@ -39,7 +39,8 @@ Where this stands against Gatys et al. and neural-style-tf (nst):
   the mask's own area (``sum m^2``), not the image's, so a small region gets as much style as a large
   one (nst divides by the whole image, giving a small region quadratically weaker style).
 
-All functions take and return float32 tensors; the batch dimension is stripped by the caller.
+All functions return float32 tensors; activations may come in float32 or bfloat16 (mixed precision) and
+are summed in float32. The batch dimension is stripped by the caller.
 """
 
 from __future__ import annotations
@@ -58,18 +59,42 @@ def size_factor(longest_side: int) -> float:
 
 
 def gram_matrix(features: tf.Tensor, mask: tf.Tensor | None = None) -> tf.Tensor:
-    """Gram matrix ``[C, C]`` of ``features [H, W, C]``, averaged over positions.
+    """Gram matrix ``[C, C]`` (float32) of ``features [H, W, C]`` (float32 or bfloat16), averaged over
+    positions.
 
     With ``mask [H, W]`` (values in 0..1), positions are weighted by ``m`` before the product and the
     result is divided by ``sum m^2``: the features' second moment inside the region, whatever its size.
+
+    The sums run in float32. The gradient is written out, ``dF = m (m F) (dG + dG^T) / norm``, in the
+    features' own dtype, so the backward pass keeps only ``features`` (which the ReLU's gradient keeps
+    anyway): automatic differentiation would also keep their float32 copy, 200 MB for relu1_1 at
+    1024 px in bfloat16. In float32 the two are the same computation.
     """
     channels = tf.shape(features)[-1]
     flat = tf.reshape(features, (-1, channels))
     if mask is None:
-        return tf.matmul(flat, flat, transpose_a=True) / tf.cast(tf.shape(flat)[0], flat.dtype)
-    weights = tf.reshape(tf.cast(mask, flat.dtype), (-1, 1))
-    weighted = flat * weights
-    return tf.matmul(weighted, weighted, transpose_a=True) / (tf.reduce_sum(weights * weights) + _EPS)
+        weights = None
+        norm = tf.cast(tf.shape(flat)[0], tf.float32)
+    else:
+        weights = tf.reshape(tf.cast(mask, tf.float32), (-1, 1))
+        norm = tf.reduce_sum(weights * weights) + _EPS
+
+    @tf.custom_gradient
+    def gram(x: tf.Tensor) -> tf.Tensor:
+        y = tf.cast(x, tf.float32)
+        if weights is not None:
+            y = y * weights
+
+        def backward(upstream: tf.Tensor) -> tf.Tensor:
+            symmetric = tf.cast((upstream + tf.transpose(upstream)) / norm, x.dtype)
+            if weights is None:
+                return tf.matmul(x, symmetric)
+            w = tf.cast(weights, x.dtype)
+            return w * tf.matmul(x * w, symmetric)
+
+        return tf.matmul(y, y, transpose_a=True) / norm, backward
+
+    return gram(flat)
 
 
 def style_layer_loss(gram: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
@@ -79,7 +104,8 @@ def style_layer_loss(gram: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
 
 
 def content_layer_loss(features: tf.Tensor, target: tf.Tensor, scale: float = 1.0) -> tf.Tensor:
-    """``scale / (2 sqrt(N) sqrt(M)) * sum (F - P)^2`` for activations ``[H, W, N]``."""
+    """``scale / (2 sqrt(N) sqrt(M)) * sum (F - P)^2`` for activations ``[H, W, N]`` (computed in float32)."""
+    features = tf.cast(features, tf.float32)
     shape = tf.cast(tf.shape(features), features.dtype)
     positions, channels = shape[0] * shape[1], shape[2]
     k = scale / (2.0 * tf.sqrt(channels) * tf.sqrt(positions))

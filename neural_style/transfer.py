@@ -22,14 +22,9 @@ from neural_style.config import (
 from neural_style.errors import NeuralStyleError
 from neural_style.features import build_feature_extractor, resolve_precision
 from neural_style.images import MIN_SIDE
-from neural_style.layers import CAFFE_MEAN_BGR
+from neural_style.layers import CAFFE_MEAN_BGR, feature_size
 from neural_style.masks import coverage_weights, masks_for_layers, resize_mask
-from neural_style.objective import (
-    Objective,
-    StyleTerm,
-    compute_style_grams,
-    extract_features,
-)
+from neural_style.objective import Objective, StyleTerm, TargetPass
 from neural_style.optimizers import OPTIMIZERS, Callback
 from neural_style.weights import load_vgg19_weights
 
@@ -150,27 +145,24 @@ def initial_image(config: TransferConfig, content: np.ndarray, styles: Sequence[
     return images.resize_to(source, height, width)
 
 
-def _style_terms(extractor, styles: Sequence[_Style], layers, layer_shapes) -> list[StyleTerm]:
+def _style_terms(targets: TargetPass, styles: Sequence[_Style], layers, content_shape) -> list[StyleTerm]:
     """One blended term for all unmasked styles (see ``losses``: same minimiser), one per masked style."""
     blended: dict[str, tf.Tensor] = {}
     blended_weight = 0.0
     terms = []
-    features_of: dict[int, dict[str, tf.Tensor]] = {}
     for style in styles:
-        if id(style.image) not in features_of:
-            features_of[id(style.image)] = extract_features(extractor, style.image)
-        features = features_of[id(style.image)]
         style_masks = None
         if style.style_mask is not None:
-            shapes = {layer: tuple(features[layer].shape[:2]) for layer in layers}
+            shapes = {layer: feature_size(layer, *style.image.shape[:2]) for layer in layers}
             style_masks = masks_for_layers(style.style_mask, shapes)
-        grams = compute_style_grams(features, layers, style_masks)
+        grams = targets.grams(style.image, layers, style_masks)
         if style.mask is None:
             for layer in layers:
                 blended[layer] = blended.get(layer, 0.0) + style.weight * grams[layer]
             blended_weight += style.weight
         else:
-            masks = {k: tf.constant(v) for k, v in masks_for_layers(style.mask, layer_shapes).items()}
+            shapes = {layer: feature_size(layer, *content_shape) for layer in layers}
+            masks = {k: tf.constant(v) for k, v in masks_for_layers(style.mask, shapes).items()}
             terms.append(StyleTerm(grams, style.weight, masks))
     if blended_weight > 0:
         terms.insert(0, StyleTerm({k: v / blended_weight for k, v in blended.items()}, blended_weight))
@@ -179,13 +171,12 @@ def _style_terms(extractor, styles: Sequence[_Style], layers, layer_shapes) -> l
 
 def _build_objective(extractor, content: np.ndarray, styles: Sequence[_Style], config: TransferConfig) -> Objective:
     """Targets computed once, outside the gradient path, for one image size."""
-    content_features = extract_features(extractor, content)
-    layer_shapes = {layer: tuple(content_features[layer].shape[:2]) for layer in config.style_layers}
+    targets = TargetPass(extractor)
     return Objective(
         extractor,
-        {layer: content_features[layer] for layer in config.content_layers},
+        targets.features(content, config.content_layers),
         config.content_layer_weights,
-        _style_terms(extractor, styles, config.style_layers, layer_shapes),
+        _style_terms(targets, styles, config.style_layers, content.shape[:2]),
         dict(zip(config.style_layers, config.style_layer_weights, strict=True)),
         (config.content_weight, config.style_weight, config.tv_weight),
         content.shape[:2],
@@ -222,8 +213,7 @@ def run_transfer(
     image, done, result = None, 0, None
     with tf.device(device):
         layers = tuple(dict.fromkeys(config.content_layers + config.style_layers))
-        weights = load_vgg19_weights(config.weights)
-        extractor = build_feature_extractor(layers, weights, config.pooling_type, precision)
+        extractor = build_feature_extractor(layers, load_vgg19_weights(config.weights), config.pooling_type, precision)
         for size, count in schedule:
             content_image = images.fit_longest_side(content_full, size)
             scaled = _styles_at(styles_full, size / max(full_shape), content_image.shape[:2])

@@ -76,6 +76,18 @@ def test_extractor_is_truncated_after_the_deepest_layer(vgg_weights):
     assert "block1_pool" in names and isinstance(model.get_layer("block1_pool"), keras.layers.AveragePooling2D)
 
 
+def test_feature_size_matches_the_extractor_at_odd_sizes(vgg_weights):
+    from neural_style.layers import LAYER_NAMES, feature_size
+
+    layers = ["block1_relu1", "block2_conv1", "block3_pool", "block4_relu2", "block5_relu1"]
+    model = build_feature_extractor(layers, vgg_weights)
+    for height, width in ((37, 50), (64, 97)):
+        outputs = model(np.zeros((1, height, width, 3), np.float32))
+        for layer in layers:
+            assert tuple(outputs[layer].shape[1:3]) == feature_size(layer, height, width), (layer, height, width)
+    assert feature_size(LAYER_NAMES[-1], 512, 384) == (16, 12)
+
+
 def test_unknown_pooling_is_refused(vgg_weights):
     with pytest.raises(NeuralStyleError, match="pooling_type"):
         build_feature_extractor(["relu1_1"], vgg_weights, pooling_type="median")

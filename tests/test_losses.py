@@ -39,6 +39,52 @@ def test_binary_mask_gram_equals_gram_of_the_region_alone():
     )
 
 
+@pytest.mark.parametrize("masked", [False, True])
+def test_gram_gradient_equals_automatic_differentiation_of_the_formula(masked):
+    """The hand-written backward pass of gram_matrix against tf's own gradient of the plain formula."""
+    f = tf.constant(features(6, 5, 4))
+    mask = tf.constant(RNG.uniform(size=(6, 5)).astype(np.float32)) if masked else None
+    target = tf.constant(RNG.normal(size=(4, 4)).astype(np.float32))
+    weights = tf.constant(RNG.uniform(1, 3, size=(4, 4)).astype(np.float32))  # a non-symmetric upstream gradient
+
+    def plain(x):
+        flat = tf.reshape(x, (-1, 4))
+        m = tf.ones((30, 1)) if mask is None else tf.reshape(mask, (-1, 1))
+        g = tf.matmul(flat * m, flat * m, transpose_a=True) / tf.reduce_sum(m * m)
+        return tf.reduce_sum(weights * tf.square(g - target))
+
+    def ours(x):
+        return tf.reduce_sum(weights * tf.square(losses.gram_matrix(x, mask) - target))
+
+    grads = []
+    for fn in (plain, ours):
+        with tf.GradientTape() as tape:
+            tape.watch(f)
+            value = fn(f)
+        grads.append(tape.gradient(value, f).numpy())
+    assert np.abs(grads[0]).max() > 0.1
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-4, atol=1e-5)
+
+
+def test_gram_of_bfloat16_features_sums_in_float32_and_returns_a_bfloat16_gradient():
+    f32 = tf.constant(features(8, 8, 4) + 3.0)  # large mean: float32 sums, not bf16 ones
+    f16 = tf.cast(f32, tf.bfloat16)
+    with tf.GradientTape() as tape:
+        tape.watch(f16)
+        gram = losses.gram_matrix(f16)
+        value = tf.reduce_sum(gram * gram)
+    gradient = tape.gradient(value, f16)
+    assert gram.dtype == tf.float32 and gradient.dtype == tf.bfloat16
+    exact = losses.gram_matrix(tf.cast(f16, tf.float32)).numpy()  # the same bf16 values, in float32
+    np.testing.assert_allclose(gram.numpy(), exact, rtol=1e-6)
+    with tf.GradientTape() as tape:
+        f = tf.cast(f16, tf.float32)
+        tape.watch(f)
+        reference = tape.gradient(tf.reduce_sum(losses.gram_matrix(f) ** 2), f).numpy()
+    relative = np.linalg.norm(gradient.numpy().astype(np.float32) - reference) / np.linalg.norm(reference)
+    assert relative < 0.01
+
+
 def test_style_layer_loss_equals_papers_formula_on_raw_grams():
     f, a = features(), features()
     n, m = 3, 20

@@ -17,9 +17,15 @@ def test_bfloat16_features_stay_within_one_percent_of_float32(vgg_weights):
     exact = extract_features(build_feature_extractor(STYLE_LAYERS, vgg_weights), image)
     mixed = extract_features(build_feature_extractor(STYLE_LAYERS, vgg_weights, precision="bfloat16"), image)
     for layer in STYLE_LAYERS:
-        assert mixed[layer].dtype == "float32"  # cast back inside the model: Grams and losses in float32
+        assert mixed[layer].dtype == "float32"  # targets come back in float32
         error = np.linalg.norm(mixed[layer] - exact[layer]) / np.linalg.norm(exact[layer])
         assert 0 < error < 0.01, (layer, error)
+
+
+def test_bfloat16_network_outputs_bfloat16_so_no_float32_copies_are_kept(vgg_weights):
+    model = build_feature_extractor(STYLE_LAYERS, vgg_weights, precision="bfloat16")
+    outputs = model(np.zeros((1, 64, 64, 3), np.float32))
+    assert {v.dtype.name for v in outputs.values()} == {"bfloat16"}
 
 
 def test_bfloat16_run_reaches_the_float32_quality(extractor):

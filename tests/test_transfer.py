@@ -68,13 +68,9 @@ def test_style_image_keeps_its_aspect_ratio(data_dir, monkeypatch):
     from neural_style import transfer
 
     seen = []
-    original = transfer.extract_features
-
-    def spy(extractor, image):
-        seen.append(image.shape)
-        return original(extractor, image)
-
-    monkeypatch.setattr(transfer, "extract_features", spy)
+    features, grams = transfer.TargetPass.features, transfer.TargetPass.grams
+    monkeypatch.setattr(transfer.TargetPass, "features", lambda self, image, *a: seen.append(image.shape) or features(self, image, *a))
+    monkeypatch.setattr(transfer.TargetPass, "grams", lambda self, image, *a: seen.append(image.shape) or grams(self, image, *a))
     config = TransferConfig(scales=1, precision="float32", max_size=128, max_iterations=1, style_scale=0.5)
     stylize(data_dir / "tubingen.jpg", [data_dir / "the_scream.jpg"], config)
     assert seen[0] == (96, 128, 3)  # content
