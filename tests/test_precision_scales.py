@@ -31,7 +31,7 @@ def test_bfloat16_network_outputs_bfloat16_so_no_float32_copies_are_kept(vgg_wei
 def test_bfloat16_run_reaches_the_float32_quality(extractor):
     results = {}
     for precision in ("float32", "bfloat16"):
-        config = TransferConfig(max_size=64, max_iterations=20, precision=precision)
+        config = TransferConfig(max_size=64, max_iterations=20, precision=precision, content_weight=5.0)
         out = run_transfer(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg")], config).image
         results[precision] = gram_distance(extractor, out.astype(np.float32), small("starry_night.jpg", 64))
     print(results)
@@ -40,7 +40,7 @@ def test_bfloat16_run_reaches_the_float32_quality(extractor):
 
 def test_scales_run_coarse_to_fine_and_report_one_progress(extractor):
     steps = []
-    config = TransferConfig(max_size=96, scales=2, scale_iterations=(12, 6))
+    config = TransferConfig(max_size=96, scales=2, scale_iterations=(12, 6), content_weight=5.0)
     result = run_transfer(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg")], config, steps.append)
     assert result.image.shape == (72, 96, 3) and result.iterations == 18
     assert [s.iteration for s in steps] == list(range(1, 19)) and {s.max_iterations for s in steps} == {18}
@@ -52,7 +52,7 @@ def test_scales_run_coarse_to_fine_and_report_one_progress(extractor):
 def test_masks_follow_the_pyramid(extractor):
     """Two paintings on complementary masks, two scales: each region still ends nearer its own painting."""
     mask = load_mask(DATA / "face_mask.png")
-    config = TransferConfig(max_size=96, scales=2, scale_iterations=(20, 10))
+    config = TransferConfig(max_size=96, scales=2, scale_iterations=(20, 10), content_weight=5.0)
     out = run_transfer(DATA / "face.jpg", [StyleSpec(DATA / "starry_night.jpg", 1.0, mask),
                                            StyleSpec(DATA / "the_scream.jpg", 1.0, 1.0 - mask)], config).image
     from neural_style.masks import resize_mask

@@ -13,7 +13,7 @@ SIZE = 96
 
 @pytest.fixture(scope="module")
 def starry_run(data_dir):
-    config = TransferConfig(scales=1, precision="float32", max_size=SIZE, max_iterations=40)
+    config = TransferConfig(scales=1, precision="float32", content_weight=5.0, max_size=SIZE, max_iterations=40)
     return run_transfer(data_dir / "tubingen.jpg", [StyleSpec(data_dir / "starry_night.jpg")], config)
 
 
@@ -54,7 +54,7 @@ def test_result_shape_and_report(starry_run):
 
 def test_same_seed_gives_identical_bytes_and_another_seed_does_not(data_dir):
     def run(seed):
-        config = TransferConfig(scales=1, precision="float32", max_size=48, max_iterations=5, init_img_type="random", seed=seed, optimizer="adam",
+        config = TransferConfig(scales=1, precision="float32", content_weight=5.0, max_size=48, max_iterations=5, init_img_type="random", seed=seed, optimizer="adam",
                                 learning_rate=5.0)
         return stylize(data_dir / "tubingen.jpg", [data_dir / "the_scream.jpg"], config)
 
@@ -71,7 +71,7 @@ def test_style_image_keeps_its_aspect_ratio(data_dir, monkeypatch):
     features, grams = transfer.TargetPass.features, transfer.TargetPass.grams
     monkeypatch.setattr(transfer.TargetPass, "features", lambda self, image, *a: seen.append(image.shape) or features(self, image, *a))
     monkeypatch.setattr(transfer.TargetPass, "grams", lambda self, image, *a: seen.append(image.shape) or grams(self, image, *a))
-    config = TransferConfig(scales=1, precision="float32", max_size=128, max_iterations=1, style_scale=0.5)
+    config = TransferConfig(scales=1, precision="float32", content_weight=5.0, max_size=128, max_iterations=1, style_scale=0.5)
     stylize(data_dir / "tubingen.jpg", [data_dir / "the_scream.jpg"], config)
     assert seen[0] == (96, 128, 3)  # content
     assert seen[1] == (64, 50, 3)  # 1528x1200 scaled to a longest side of 0.5 * 128
@@ -81,7 +81,7 @@ def test_array_inputs_and_init_types(data_dir):
     content = small("tubingen.jpg", 48).astype(np.uint8)
     style = small("the_scream.jpg", 48)
     for init in ("content", "style", str(data_dir / "starry_night.jpg")):
-        out = stylize(content, [style], TransferConfig(scales=1, precision="float32", max_size=48, max_iterations=2, init_img_type=init))
+        out = stylize(content, [style], TransferConfig(scales=1, precision="float32", content_weight=5.0, max_size=48, max_iterations=2, init_img_type=init))
         assert out.shape == content.shape
 
 
