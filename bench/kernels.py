@@ -95,21 +95,25 @@ def network_shapes(height: int, width: int, content_layers: Sequence[str] | None
     The network is built up to the deepest tapped layer, as ``features.build_feature_extractor`` does;
     pooling is 2x2 stride 2 'valid', so each pooling floors the size.
     """
-    from neural_style.layers import LAYER_NAMES, canonical_layer_name, layer_channels
+    from neural_style.layers import (
+        LAYER_NAMES,
+        canonical_layer_name,
+        feature_size,
+        layer_channels,
+    )
 
     if content_layers is None or style_layers is None:
         content_layers, style_layers = default_layers()
     style = [canonical_layer_name(name) for name in style_layers]
     wanted = [canonical_layer_name(name) for name in content_layers] + style
     deepest = max(LAYER_NAMES.index(name) for name in wanted)
-    h, w, c = height, width, 3
+    c = 3
     convs, at = [], {}
     for name in LAYER_NAMES[: deepest + 1]:
+        h, w = feature_size(name, height, width)
         if "_conv" in name:
             convs.append(ConvShape(name, h, w, c, layer_channels(name)))
             c = layer_channels(name)
-        elif "_pool" in name:
-            h, w = h // 2, w // 2
         at[name] = (h, w, c)
     grams = [GramShape(name, at[name][0] * at[name][1], at[name][2]) for name in dict.fromkeys(style)]
     return convs, grams

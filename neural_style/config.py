@@ -116,7 +116,7 @@ class TransferConfig:
     device: str | None = None
     precision: str = "auto"
     """Network arithmetic: ``float32``; ``bfloat16`` (mixed: Grams, losses and the optimiser stay float32;
-    faster per iteration on CPUs with native bf16, yardstick within a few percent, see bench/README.md);
+    1.8x faster per iteration on CPUs with native bf16, yardstick within 1 % of float32, bench/README.md);
     ``auto``: bfloat16 on a CPU with native bf16 (AVX512-BF16 or AMX), else float32."""
     scales: int = 3
     """Coarse-to-fine: optimise at ``scales`` sizes, each twice the last, ending at max_size; each scale

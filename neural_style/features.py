@@ -80,8 +80,7 @@ def build_feature_extractor(
             layer = pool(pool_size=2, strides=2, name=name, dtype=policy)
         x = layer(x)
         taps[name] = x
-    outputs = {name: taps[name] for name in dict.fromkeys(wanted)}
-    model = keras.Model(inputs, outputs, name="vgg19_features")
+    model = keras.Model(inputs, {name: taps[name] for name in dict.fromkeys(wanted)}, name="vgg19_features")
     for layer in convs:
         kernel, bias = weights[layer.name]
         layer.set_weights([kernel, bias])

@@ -51,20 +51,25 @@ class TargetPass:
         return {layer: tf.cast(outputs[layer][0], tf.float32) for layer in layers}
 
     def _grams_graph(
-        self, image: tf.Tensor, layers: tuple[str, ...], masks: dict[str, tf.Tensor] | None
-    ) -> dict[str, tf.Tensor]:
-        return compute_style_grams(self._features_graph(image, layers), layers, masks)
+        self, image: tf.Tensor, layers: tuple[str, ...], regions: tuple[dict[str, tf.Tensor] | None, ...]
+    ) -> list[dict[str, tf.Tensor]]:
+        features = self._features_graph(image, layers)
+        return [compute_style_grams(features, layers, masks) for masks in regions]
 
     def features(self, image: np.ndarray, layers: Sequence[str]) -> dict[str, tf.Tensor]:
         """``{layer: [H_l, W_l, C_l]}`` float32 for one RGB image ``[H, W, 3]`` (0..255)."""
         return self._features(tf.constant(image, tf.float32), tuple(layers))
 
     def grams(
-        self, image: np.ndarray, layers: Sequence[str], masks: Mapping[str, np.ndarray] | None = None
-    ) -> dict[str, tf.Tensor]:
-        """``{layer: [N, N]}`` Gram matrices of one RGB image ``[H, W, 3]`` (0..255), optionally
-        inside a region given at each layer's resolution (``{layer: [H_l, W_l]}`` 0..1)."""
-        tensors = None if masks is None else {layer: tf.constant(masks[layer], tf.float32) for layer in layers}
+        self, image: np.ndarray, layers: Sequence[str], regions: Sequence[Mapping[str, np.ndarray] | None]
+    ) -> list[dict[str, tf.Tensor]]:
+        """``{layer: [N, N]}`` Gram matrices of one RGB image ``[H, W, 3]`` (0..255), one dict per region,
+        from one forward pass. A region is None (the whole image) or a mask at each layer's resolution
+        (``{layer: [H_l, W_l]}`` 0..1)."""
+        tensors = tuple(
+            None if masks is None else {layer: tf.constant(masks[layer], tf.float32) for layer in layers}
+            for masks in regions
+        )
         return self._grams(tf.constant(image, tf.float32), tuple(layers), tensors)
 
 

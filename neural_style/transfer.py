@@ -145,24 +145,35 @@ def initial_image(config: TransferConfig, content: np.ndarray, styles: Sequence[
     return images.resize_to(source, height, width)
 
 
+def _style_grams(targets: TargetPass, styles: Sequence[_Style], layers) -> list[dict[str, tf.Tensor]]:
+    """Each style's target Grams, one forward pass per distinct image (segmentation regions share one)."""
+    by_image: dict[int, list[int]] = {}
+    for k, style in enumerate(styles):
+        by_image.setdefault(id(style.image), []).append(k)
+    grams: list[dict[str, tf.Tensor]] = [{} for _ in styles]
+    for indices in by_image.values():
+        image = styles[indices[0]].image
+        shapes = {layer: feature_size(layer, *image.shape[:2]) for layer in layers}
+        regions = [None if styles[k].style_mask is None else masks_for_layers(styles[k].style_mask, shapes)
+                   for k in indices]
+        for k, region_grams in zip(indices, targets.grams(image, layers, regions), strict=True):
+            grams[k] = region_grams
+    return grams
+
+
 def _style_terms(targets: TargetPass, styles: Sequence[_Style], layers, content_shape) -> list[StyleTerm]:
     """One blended term for all unmasked styles (see ``losses``: same minimiser), one per masked style."""
     blended: dict[str, tf.Tensor] = {}
     blended_weight = 0.0
     terms = []
-    for style in styles:
-        style_masks = None
-        if style.style_mask is not None:
-            shapes = {layer: feature_size(layer, *style.image.shape[:2]) for layer in layers}
-            style_masks = masks_for_layers(style.style_mask, shapes)
-        grams = targets.grams(style.image, layers, style_masks)
+    content_shapes = {layer: feature_size(layer, *content_shape) for layer in layers}
+    for style, grams in zip(styles, _style_grams(targets, styles, layers), strict=True):
         if style.mask is None:
             for layer in layers:
                 blended[layer] = blended.get(layer, 0.0) + style.weight * grams[layer]
             blended_weight += style.weight
         else:
-            shapes = {layer: feature_size(layer, *content_shape) for layer in layers}
-            masks = {k: tf.constant(v) for k, v in masks_for_layers(style.mask, shapes).items()}
+            masks = {k: tf.constant(v) for k, v in masks_for_layers(style.mask, content_shapes).items()}
             terms.append(StyleTerm(grams, style.weight, masks))
     if blended_weight > 0:
         terms.insert(0, StyleTerm({k: v / blended_weight for k, v in blended.items()}, blended_weight))
@@ -214,6 +225,7 @@ def run_transfer(
     with tf.device(device):
         layers = tuple(dict.fromkeys(config.content_layers + config.style_layers))
         extractor = build_feature_extractor(layers, load_vgg19_weights(config.weights), config.pooling_type, precision)
+        optimize = OPTIMIZERS[config.optimizer]
         for size, count in schedule:
             content_image = images.fit_longest_side(content_full, size)
             scaled = _styles_at(styles_full, size / max(full_shape), content_image.shape[:2])
@@ -222,7 +234,6 @@ def run_transfer(
             else:
                 start_image = images.resize_to(image, *content_image.shape[:2])
             objective = _build_objective(extractor, content_image, scaled, config)
-            optimize = OPTIMIZERS[config.optimizer]
             result = optimize(objective, start_image, count, config.learning_rate,
                               _offset(callback, done, config.total_iterations()))
             image, done = result.image, done + result.iterations
