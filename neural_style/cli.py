@@ -7,12 +7,11 @@ options take several values after one flag (``--style_imgs a.jpg b.jpg``), as wi
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -23,10 +22,12 @@ from neural_style import images
 from neural_style.argv import normalize_argv
 from neural_style.config import StyleSpec, TransferConfig, normalize_weights
 from neural_style.errors import NeuralStyleError
-from neural_style.masks import segmentation_styles
+from neural_style.masks import read_mask
 from neural_style.outputs import choose_output, versions, write_record
+from neural_style.segmentation import Region, describe_regions, segmentation_styles
+from neural_style.terminal import Interrupted, Progress, StopSignal, quiet_native_output
 
-EXIT_BAD_INPUT, EXIT_INTERRUPTED = 2, 130
+EXIT_BAD_INPUT = 2
 
 
 def resolve_input(name: str, directory: str, what: str) -> Path:
@@ -38,58 +39,6 @@ def resolve_input(name: str, directory: str, what: str) -> Path:
     if not path.is_absolute() and candidate.exists():
         return candidate
     raise NeuralStyleError(f"{what}: file not found: {name!r} (also looked in {directory!r})")
-
-
-@contextlib.contextmanager
-def _quiet_stderr(enabled: bool) -> Iterator[None]:
-    """Silence C++ start-up chatter on file descriptor 2 (TensorFlow's import) unless verbose."""
-    if not enabled:
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
-class _Progress:
-    """Turns StepInfo into a progress bar (default), log lines (--verbose) or nothing (--quiet),
-    and writes --save_iterations snapshots (each one atomic, so a crash keeps them)."""
-
-    def __init__(self, max_iterations: int, verbosity: int, print_every: int, save_every: int, output: Path) -> None:
-        self.verbosity, self.print_every, self.save_every, self.output = verbosity, print_every, save_every, output
-        self.max_iterations = max_iterations
-        self.bar = None
-
-    def __call__(self, info) -> None:
-        if self.verbosity == 1 and self.bar is None:  # made at the first step, so set-up errors stay one line
-            self.bar = click.progressbar(
-                length=self.max_iterations, label="stylising", file=sys.stderr, show_pos=True, show_eta=True,
-                item_show_func=lambda step: step and _format_parts(step.total, step.parts),
-            )
-            self.bar.__enter__()
-        if self.bar is not None:
-            self.bar.update(1, info)
-        if self.verbosity >= 2 and (info.iteration % self.print_every == 0 or info.iteration == info.max_iterations):
-            click.echo(f"iteration {info.iteration}/{info.max_iterations}  {_format_parts(info.total, info.parts)}"
-                       f"  {info.elapsed:.1f}s", err=True)
-        if self.save_every and info.iteration % self.save_every == 0:
-            path = self.output.with_name(f"{self.output.stem}_iter{info.iteration:05d}{self.output.suffix}")
-            images.save_image(path, images.to_uint8(info.image))
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar = None
-
-
-def _format_parts(total: float, parts: dict) -> str:
-    return f"loss {total:.4g} (" + " ".join(f"{k} {v:.3g}" for k, v in parts.items()) + ")"
 
 
 def _numbers(values: tuple[str, ...], name: str, kind: type = float) -> tuple:
@@ -113,14 +62,14 @@ def build_config(opts: dict) -> TransferConfig:
         max_iterations=opts["max_iterations"], init_img_type=opts["init_img_type"], noise_ratio=opts["noise_ratio"],
         seed=opts["seed"], pooling_type=opts["pooling_type"].lower(), max_size=opts["max_size"],
         style_scale=opts["style_scale"], weights=opts["weights"], device=opts["device"],
-        precision=opts["precision"].lower(), scales=opts["scales"],
+        precision=opts["precision"].lower(), scales=opts["scales"], min_scale_side=opts["min_scale_side"],
         scale_iterations=_numbers(opts["scale_iterations"], "scale_iterations", int),
     )
 
 
-def build_styles(opts: dict) -> tuple[list[StyleSpec], list[Path], list[str]]:
+def build_styles(opts: dict, config: TransferConfig) -> tuple[list[StyleSpec], list[Path], list[Region]]:
     """StyleSpecs from --style_imgs, --style_imgs_weights and --style_mask_imgs or --content_seg and
-    --style_segs, counts checked. Also returns every input path and notes for the user."""
+    --style_segs, counts checked. Also returns every input path and the segmentation's regions."""
     if not opts["style_imgs"]:
         raise NeuralStyleError("style_imgs: at least one style image is needed (--style_imgs painting.jpg)")
     paths = [resolve_input(p, opts["style_imgs_dir"], f"style_imgs[{k}]") for k, p in enumerate(opts["style_imgs"])]
@@ -148,8 +97,9 @@ def build_styles(opts: dict) -> tuple[list[StyleSpec], list[Path], list[str]]:
         raise NeuralStyleError("use either --style_mask with --style_mask_imgs or --content_seg with --style_segs, not both")
     content_seg = _resolve_mask(opts["content_seg"], opts, "content_seg")
     style_segs = [_resolve_mask(n, opts, f"style_segs[{k}]") for k, n in enumerate(opts["style_segs"])]
-    specs, notes = segmentation_styles(content_seg, specs, style_segs)
-    return specs, inputs + [content_seg, *style_segs], notes
+    specs, regions = segmentation_styles(content_seg, specs, style_segs, config.max_size,
+                                         round(config.style_scale * config.max_size))
+    return specs, inputs + [content_seg, *style_segs], regions
 
 
 def _resolve_mask(name: str, opts: dict, what: str) -> Path:
@@ -174,7 +124,7 @@ def _check_images(content: Path, specs: Sequence[StyleSpec], config: TransferCon
         if not isinstance(spec.mask, Path):
             continue
         mask = images.load_mask(spec.mask, f"style_mask_imgs[{k}]")
-        images.check_mask_not_empty(mask, f"style_mask_imgs[{k}]")
+        read_mask(mask, mask.shape, f"style_mask_imgs[{k}]")  # cleaned; an empty one is an error
         if abs(mask.shape[1] / mask.shape[0] - shape[1] / shape[0]) > 0.01:
             notes.append(f"style_mask_imgs[{k}] is {mask.shape[1]}x{mask.shape[0]}, the content {shape[1]}x{shape[0]}: "
                          "the mask is stretched to fit")
@@ -188,21 +138,6 @@ def _spec_record(spec: StyleSpec) -> dict:
     def describe(value):
         return f"array {list(value.shape)}" if isinstance(value, np.ndarray) else value
     return {key: describe(value) for key, value in asdict(spec).items()}
-
-
-class _Stop:
-    """Turns SIGTERM into KeyboardInterrupt (the optimisers then return the best image so far)."""
-
-    def __init__(self) -> None:
-        self.signal = signal.SIGINT
-
-    def __call__(self, signum, frame) -> None:
-        self.signal = signum
-        raise KeyboardInterrupt
-
-    @property
-    def exit_code(self) -> int:
-        return 128 + int(self.signal)
 
 
 LIST = {"multiple": True}
@@ -247,6 +182,8 @@ DEFAULTS = TransferConfig()
               help="auto (bfloat16 on CPUs with native bf16, else float32), float32 or bfloat16.")
 @click.option("--scales", type=int, default=DEFAULTS.scales, show_default=True,
               help="Coarse-to-fine: this many sizes, each half the next, ending at max_size (1: one scale).")
+@click.option("--min_scale_side", type=int, default=DEFAULTS.min_scale_side, show_default=True,
+              help="Coarse-to-fine floor: no coarse scale whose shortest side is under this (px).")
 @click.option("--scale_iterations", **LIST,
               help="Iterations per scale, coarsest first (default: max_iterations split 4:2:1).")
 @click.option("--print_iterations", type=int, default=50, show_default=True, help="Log every N (--verbose).")
@@ -261,34 +198,31 @@ def command(**opts) -> None:
     if opts["print_iterations"] < 1 or opts["save_iterations"] < 0:
         raise NeuralStyleError("print_iterations must be >= 1 and save_iterations >= 0")
     content = resolve_input(opts["content_img"], opts["content_img_dir"], "content_img")
-    specs, inputs, notes = build_styles(opts)
+    specs, inputs, regions = build_styles(opts, config)
     if config.init_img_type not in ("content", "random", "style"):
         inputs.append(Path(config.init_img_type))
     output = choose_output(opts["output"], opts["img_output_dir"], opts["img_name"], opts["overwrite"], [content, *inputs])
-    notes += _check_images(content, specs, config)
+    notes = ([describe_regions(regions)] if regions else []) + _check_images(content, specs, config)
 
-    with _quiet_stderr(verbosity < 2):
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3" if verbosity < 2 else "1")
-        from neural_style.transfer import resolve_device, run_transfer
+    from neural_style.transfer import resolve_device, run_transfer
 
-        device, warning = resolve_device(config.device)
+    device, warning = resolve_device(config.device)
     for line in ([warning] if warning else []) + notes:
         if verbosity:
             click.echo(f"neural-style: note: {line}", err=True)
     config = replace(config, device=device)
 
-    progress = _Progress(config.total_iterations(), verbosity, opts["print_iterations"], opts["save_iterations"], output)
-    stop = _Stop()
-    previous = signal.signal(signal.SIGTERM, stop)
+    progress = Progress(config.total_iterations(), verbosity, opts["print_iterations"], opts["save_iterations"], output)
     try:
         result = run_transfer(content, specs, config, progress)
     finally:
-        signal.signal(signal.SIGTERM, previous)
         progress.close()
     images.save_image(output, result.image)
     record = {
         "output": str(output), "content_img": str(content), "styles": [_spec_record(s) for s in specs],
+        "regions": [asdict(r) | {"name": r.name} for r in regions],
         "config": asdict(config), "precision": result.precision, "scale_sizes": list(result.scale_sizes),
+        "scales": [asdict(r) for r in result.scales],
         "iterations": result.iterations, "stop_reason": result.stop_reason,
         "final_loss": {"total": result.total, **result.parts}, "seconds": round(result.seconds, 3),
         "versions": versions(), "command": sys.argv,
@@ -297,7 +231,7 @@ def command(**opts) -> None:
     if verbosity:
         click.echo(f"wrote {output} ({result.iterations} iterations, {result.seconds:.1f}s, {result.stop_reason})", err=True)
     if result.stop_reason == "interrupted":
-        sys.exit(stop.exit_code)
+        raise Interrupted(saved=True)
     if result.stop_reason == "nonfinite":
         raise NeuralStyleError(f"the loss became NaN or infinite at iteration {result.iterations}; kept the last finite image in {output}")
 
@@ -308,26 +242,32 @@ def _long_option_names() -> frozenset[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point: exit 0 on success, 2 on bad input (one line on stderr), 130/143 when interrupted."""
+    """Entry point: exit 0 on success, 2 on bad input (one line on stderr), 130/143 when interrupted
+    by SIGINT/SIGTERM (the best image so far is saved once the first scale has finished)."""
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = any(a in ("-v", "--verbose", "-verbose") for a in args)
-    if not verbose:  # a corrupt file gets our one line, not OpenCV's warning as well
-        import cv2
-
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+    if verbose:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # TensorFlow's warnings, not its info lines
+    stop = StopSignal()
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        command.main(normalize_argv(args, _long_option_names()), prog_name="neural-style", standalone_mode=False)
+        with quiet_native_output(not verbose):
+            command.main(normalize_argv(args, _long_option_names()), prog_name="neural-style", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except (click.ClickException, NeuralStyleError) as exc:
         message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
         click.echo(f"neural-style: error: {message}", err=True)
         sys.exit(EXIT_BAD_INPUT)
-    except (click.Abort, KeyboardInterrupt):  # before the optimiser started: nothing to save yet
+    except Interrupted:  # the image and its record are saved
+        sys.exit(stop.exit_code)
+    except (click.Abort, KeyboardInterrupt):  # before the first scale finished: nothing to save yet
         click.echo("neural-style: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(stop.exit_code)
     except Exception as exc:  # noqa: BLE001 - last resort: one line, traceback only with --verbose
         if verbose:
             traceback.print_exc()
         click.echo(f"neural-style: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(1)
+    finally:
+        signal.signal(signal.SIGTERM, previous)

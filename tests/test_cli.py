@@ -96,3 +96,33 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, args, message):
 def test_python_dash_m_shows_help():
     proc = subprocess.run([sys.executable, "-m", "neural_style", "--help"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0 and "--style_imgs" in proc.stdout
+
+
+def test_quiet_means_quiet_whatever_the_environment(tmp_path):
+    """-q on a two-style masked coarse-to-fine run, with TensorFlow's own logging turned fully on."""
+    out = tmp_path / "quiet.png"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "0", "TF_CPP_MAX_VLOG_LEVEL": "0"}
+    args = ["-content_img", "face.jpg", "-style_imgs", "starry_night.jpg", "the_scream.jpg", "-style_mask", "1",
+            "-style_mask_imgs", "face_mask.png", "face_mask_inv.png", "-content_img_dir", DATA, "-style_imgs_dir",
+            DATA, "-mask_dir", DATA, "-max_size", "96", "--min_scale_side", "32", "-max_iterations", "6",
+            "-o", str(out), "-q"]
+    proc = subprocess.run([sys.executable, "cli.py", *args], cwd=ROOT, capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert proc.returncode == 0
+    assert proc.stdout == "" and proc.stderr == ""
+    assert json.loads(out.with_suffix(".json").read_text())["scale_sizes"] == [48, 96]
+
+
+def test_segmentation_run_notes_its_regions_and_records_them(tmp_path):
+    out = tmp_path / "seg.png"
+    proc = run_cli("-content_img", "dpst_in1.png", "-style_imgs", "dpst_in1_style.png", "-content_seg",
+                   "dpst_in1_mask.png", "-style_segs", "dpst_in1_style_mask.png", "-content_img_dir", DATA,
+                   "-style_imgs_dir", DATA, "-mask_dir", DATA, "-max_size", "64", "-max_iterations", "3", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    notes = [line for line in proc.stderr.splitlines() if line.startswith("neural-style: note: segmentation regions")]
+    assert notes == ["neural-style: note: segmentation regions: 3: #000000 black 51% of the content, 49% of style 0; "
+                     "#ffffff white 32% of the content, 36% of style 0; #00ff00 green 17% of the content, 15% of style 0"]
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert [r["name"] for r in record["regions"]] == ["#000000 black", "#ffffff white", "#00ff00 green"]
+    assert sum(r["content_share"] for r in record["regions"]) == pytest.approx(1.0)
+    assert len(record["styles"]) == 3 and record["scales"][0]["iterations"] == 3

@@ -15,20 +15,41 @@ def test_defaults_in_internal_names():
     assert c.style_layers == tuple(f"block{i}_relu1" for i in range(1, 6))
     assert c.style_layer_weights == pytest.approx((0.2,) * 5)
     assert (c.optimizer, c.max_iterations, c.max_size, c.pooling_type) == ("lbfgs", 500, 512, "avg")
-    assert (c.precision, c.scales) == ("auto", 3)
-    assert c.schedule(384, 512) == ((128, 287), (256, 142), (512, 71))
+    assert (c.precision, c.scales, c.min_scale_side) == ("auto", 3, 128)
 
 
-def test_default_schedule_splits_the_iterations_4_2_1_coarsest_first():
-    assert TransferConfig(scales=3, max_iterations=1000).schedule(384, 512) == ((128, 573), (256, 285), (512, 142))
-    assert TransferConfig(scales=3, max_iterations=350).schedule(384, 512) == ((128, 200), (256, 100), (512, 50))
+def test_schedule_splits_the_iterations_4_2_1_coarsest_first():
+    deep = {"min_scale_side": 32}
+    assert TransferConfig(scales=3, max_iterations=1000, **deep).schedule(384, 512) == ((128, 573), (256, 285), (512, 142))
+    assert TransferConfig(scales=3, max_iterations=350, **deep).schedule(384, 512) == ((128, 200), (256, 100), (512, 50))
+    assert TransferConfig(scales=2, max_iterations=500).schedule(384, 512) == ((256, 334), (512, 166))
 
 
-def test_scales_too_small_for_vgg_are_skipped_and_their_iterations_kept():
-    # 72x96: the 24 px scale (18 px high) is skipped; its iterations go to the 48 px scale.
-    assert TransferConfig(scales=3, max_iterations=40).schedule(72, 96) == ((48, 35), (96, 5))
-    assert TransferConfig(scales=3, max_iterations=3).schedule(48, 64) == ((64, 3),)
-    assert TransferConfig(scales=2, scale_iterations=(12, 6)).schedule(72, 96) == ((48, 12), (96, 6))
+def test_the_floor_drops_coarse_scales_and_splits_the_total_over_the_rest():
+    c = TransferConfig()  # floor: shortest side 128 px
+    assert c.schedule(384, 512) == ((256, 334), (512, 166))  # the 96 px-high scale is dropped
+    assert c.schedule(768, 1024) == ((256, 287), (512, 142), (1024, 71))
+    assert c.schedule(192, 256) == ((256, 500),) == TransferConfig(scales=1).schedule(192, 256)
+    assert c.schedule(96, 128) == ((128, 500),)
+    assert TransferConfig(min_scale_side=64).schedule(192, 256) == ((128, 334), (256, 166))
+
+
+def test_fewer_iterations_than_scales_use_the_finest_scales_and_the_total_is_exact():
+    deep = {"min_scale_side": 32}
+    assert TransferConfig(max_iterations=1, **deep).schedule(384, 512) == ((512, 1),)
+    assert TransferConfig(max_iterations=2, **deep).schedule(384, 512) == ((256, 1), (512, 1))
+    assert TransferConfig(max_iterations=3, **deep).schedule(384, 512) == ((128, 1), (256, 1), (512, 1))
+    for total in range(1, 40):
+        for scales in range(1, 5):
+            plan = TransferConfig(max_iterations=total, scales=scales, **deep).schedule(768, 1024)
+            assert sum(n for _, n in plan) == total and min(n for _, n in plan) >= 1
+
+
+def test_explicit_scale_iterations_keep_their_total_when_scales_are_dropped():
+    # 72x96: the 24 px and 48 px scales (18 and 36 px high) are under the floor; their iterations go
+    # to the scale kept.
+    assert TransferConfig(scales=3, scale_iterations=(20, 10, 5)).schedule(72, 96) == ((96, 35),)
+    assert TransferConfig(scales=2, scale_iterations=(12, 6), min_scale_side=32).schedule(72, 96) == ((48, 12), (96, 6))
     assert TransferConfig(scales=1, max_iterations=1000).schedule(40, 60) == ((60, 1000),)
 
 

@@ -89,3 +89,26 @@ def test_nonfinite_loss_stops_with_last_finite_image(run):
     result = run(objective, start, 20, 1.0, None)
     assert result.stop_reason == "nonfinite"
     assert np.isfinite(result.total) and np.all(np.isfinite(result.image))
+
+
+def test_lbfgs_calls_a_failed_line_search_what_it_is_and_tries_a_fresh_start():
+    """A quadratic whose value is rounded to steps of 50 (as bfloat16 rounds the network): near the
+    minimum no step shows a decrease. That is a failed line search, not convergence."""
+    from neural_style.optimizers import MAX_LBFGS_RESTARTS
+
+    def staircase(image):
+        exact = float(np.sum((image.astype(np.float64) - 100.0) ** 2))
+        return Evaluation(round(exact / 50.0) * 50.0, {"q": exact}, 2.0 * (image - 100.0))
+
+    result = run_lbfgs(staircase, np.zeros((8, 8, 3), np.float32), 200)
+    print(result.stop_reason, result.iterations, result.restarts, result.messages)
+    assert result.stop_reason == "line_search_failed" and result.iterations < 200
+    assert 1 <= result.restarts <= len(result.messages) - 1 and result.restarts >= MAX_LBFGS_RESTARTS
+    assert all("ABNORMAL" in m or "REDUCTION" in m for m in result.messages)
+    assert np.abs(result.image - 100.0).max() < 5.0  # it got close before the steps became invisible
+
+
+def test_lbfgs_runs_every_iteration_when_the_loss_is_smooth(setup):
+    objective, content = setup
+    result = run_lbfgs(objective, content, 30)
+    assert result.stop_reason == "completed" and result.iterations == 30 and result.restarts == 0

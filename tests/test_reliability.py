@@ -19,7 +19,8 @@ from hypothesis.extra import numpy as hnp
 
 from neural_style import images
 from neural_style.errors import NeuralStyleError
-from neural_style.masks import segmentation_styles
+from neural_style import StyleSpec
+from neural_style.segmentation import segmentation_styles
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -87,6 +88,10 @@ BAD_INPUTS = [
     ("segmentation count mismatch", ["-content_seg", "dpst_in1_mask.png", "-style_segs", "dpst_in1_style_mask.png",
                                      "dpst_in1_style_mask.png"], "style_segs needs one segmentation per style image"),
     ("style_segs without content_seg", ["-style_segs", "dpst_in1_style_mask.png"], "need a --content_seg"),
+    ("photo as content_seg", ["-content_seg", "tubingen.jpg", "-style_segs", "dpst_in1_style_mask.png"],
+     "content_seg: not a segmentation: only 41% of its pixels lie in flat colour regions"),
+    ("painting as style_segs", ["-content_seg", "dpst_in1_mask.png", "-style_segs", "starry_night.jpg"],
+     "style_segs[0]: not a segmentation"),
     ("not a number", ["-style_weight", "lots"], "'lots' is not a valid float"),
     ("unknown option (typo)", ["-styel_imgs", "x.jpg"], "No such option '--styel_imgs'. (Did you mean one of: '--style_imgs'"),
 ]
@@ -180,8 +185,8 @@ def test_random_arrays_load_or_raise_our_error(array):
     else:
         assert rgb.shape[2] == 3 and rgb.min() >= 0 and rgb.max() <= 255
     try:
-        specs, _ = segmentation_styles(array, [], [])
+        specs, regions = segmentation_styles(array, [StyleSpec("a.jpg")], [array])
     except NeuralStyleError:
         pass
     else:
-        assert specs == []
+        assert len(specs) == len(regions) >= 1 and all(s.mask.shape == specs[0].mask.shape for s in specs)

@@ -1,0 +1,112 @@
+"""What the command does to the terminal: the progress bar, silence for TensorFlow's chatter, and
+SIGTERM handled like Ctrl-C. Library code never prints; it reports through callbacks."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import sys
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from neural_style import images
+
+
+class Interrupted(Exception):
+    """Raised by the command after an interrupted run's image and record are saved."""
+
+    def __init__(self, saved: bool) -> None:
+        super().__init__("interrupted")
+        self.saved = saved
+
+
+class StopSignal:
+    """SIGTERM handler that raises KeyboardInterrupt, so a terminated run stops as Ctrl-C does (the best
+    image so far is kept); remembers which signal came, for the exit code 128 + signal."""
+
+    def __init__(self) -> None:
+        self.signal = signal.SIGINT
+
+    def __call__(self, signum, frame) -> None:
+        self.signal = signum
+        raise KeyboardInterrupt
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + int(self.signal)
+
+
+@contextlib.contextmanager
+def quiet_native_output(enabled: bool) -> Iterator[None]:
+    """Unless verbose, TensorFlow, absl and OpenCV say nothing, whatever the environment asks for.
+
+    Their C++ code logs to file descriptor 2, some of it before any log level is read ("All log
+    messages before absl::InitializeLog() is called are written to STDERR"), so descriptor 2 points at
+    /dev/null for the whole command, while Python's ``sys.stderr`` keeps writing to the terminal
+    through a copy of the original descriptor: our notes, progress bar and errors still show.
+    TensorFlow's Python logger (its retracing warnings) and Python warnings are turned down too.
+    """
+    if not enabled:
+        yield
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    logging.getLogger("absl").setLevel(logging.ERROR)
+    import cv2
+
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    sys.stderr.flush()
+    python_stderr = sys.stderr
+    terminal = os.dup(2)
+    with open(os.devnull, "w") as devnull, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        os.dup2(devnull.fileno(), 2)
+        sys.stderr = open(terminal, "w", buffering=1, encoding=python_stderr.encoding, errors="backslashreplace")
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(sys.stderr.fileno(), 2)
+            sys.stderr.close()
+            sys.stderr = python_stderr
+
+
+def format_parts(total: float, parts: dict) -> str:
+    """``loss 1.2e+05 (content 3.1e+04 style 8.7e+04 tv 1.1e+03)``."""
+    return f"loss {total:.4g} (" + " ".join(f"{k} {v:.3g}" for k, v in parts.items()) + ")"
+
+
+class Progress:
+    """Turns StepInfo into a progress bar (default), log lines (--verbose) or nothing (--quiet),
+    and writes --save_iterations snapshots (each one atomic, so a crash keeps them)."""
+
+    def __init__(self, max_iterations: int, verbosity: int, print_every: int, save_every: int, output: Path) -> None:
+        self.verbosity, self.print_every, self.save_every, self.output = verbosity, print_every, save_every, output
+        self.max_iterations = max_iterations
+        self.bar = None
+
+    def __call__(self, info) -> None:
+        if self.verbosity == 1 and self.bar is None:  # made at the first step, so set-up errors stay one line
+            self.bar = click.progressbar(
+                length=self.max_iterations, label="stylising", file=sys.stderr, show_pos=True, show_eta=True,
+                item_show_func=lambda step: step and format_parts(step.total, step.parts),
+            )
+            self.bar.__enter__()
+        if self.bar is not None:
+            self.bar.update(1, info)
+        if self.verbosity >= 2 and (info.iteration % self.print_every == 0 or info.iteration == info.max_iterations):
+            click.echo(f"iteration {info.iteration}/{info.max_iterations}  {format_parts(info.total, info.parts)}"
+                       f"  {info.elapsed:.1f}s", err=True)
+        if self.save_every and info.iteration % self.save_every == 0:
+            path = self.output.with_name(f"{self.output.stem}_iter{info.iteration:05d}{self.output.suffix}")
+            images.save_image(path, images.to_uint8(info.image))
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None

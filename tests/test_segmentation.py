@@ -1,0 +1,131 @@
+"""Segmentations as people save them: regions found by colour on real DPST files and on messy
+versions of them (JPEG, soft edges, enlarged), photos refused, palettes matched by colour."""
+
+import tracemalloc
+
+import cv2
+import numpy as np
+import pytest
+from conftest import DATA
+
+from neural_style import StyleSpec
+from neural_style.errors import NeuralStyleError
+from neural_style.segmentation import (
+    ANALYSIS_SIZE,
+    MAX_REGIONS,
+    describe_regions,
+    find_regions,
+    label_map,
+    read_segmentation,
+    segmentation_styles,
+)
+
+IN1 = {"#000000 black", "#ffffff white", "#00ff00 green"}
+IN11 = {"#0000ff blue", "#000000 black", "#00ff00 green", "#ff0000 red", "#ffffff white", "#ffff00 yellow"}
+
+
+def names(path) -> set[str]:
+    _, regions = segmentation_styles(path, [StyleSpec("unused.jpg")], [path])
+    return {r.name.split(" ", 1)[1] for r in regions}
+
+
+def messy(path, tmp_path, kind: str):
+    """A re-saved copy of a real segmentation, as people's tools write them."""
+    image = cv2.imread(str(path))
+    out = tmp_path / f"{path.stem}_{kind}{'.png' if kind == 'soft' else '.jpg'}"
+    if kind == "q75":
+        cv2.imwrite(str(out), image, [cv2.IMWRITE_JPEG_QUALITY, 75])
+    elif kind == "soft":  # feathered edges: a Gaussian blur of 2 px
+        cv2.imwrite(str(out), cv2.GaussianBlur(image, (0, 0), 2.0))
+    else:  # "big": enlarged 4x with bicubic interpolation (overshoot at edges), saved as JPEG 80
+        big = cv2.resize(image, (image.shape[1] * 4, image.shape[0] * 4), interpolation=cv2.INTER_CUBIC)
+        cv2.imwrite(str(out), big, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    return out
+
+
+@pytest.mark.parametrize("name, expected", [("dpst_in1_mask.png", IN1), ("dpst_in1_style_mask.png", IN1),
+                                            ("dpst_in11_mask.png", IN11), ("dpst_in11_style_mask.png", IN11)])
+def test_real_segmentations_give_their_named_regions(name, expected):
+    # dpst_in1_mask.png has 1864 distinct colours (anti-aliased edges); the eyes of in11 cover 0.2 %.
+    assert len(np.unique(cv2.imread(str(DATA / name)).reshape(-1, 3), axis=0)) > 1000
+    _, regions = segmentation_styles(DATA / name, [StyleSpec("unused.jpg")], [DATA / name])
+    assert {r.name for r in regions} == expected
+
+
+@pytest.mark.parametrize("kind", ["q75", "soft", "big"])
+@pytest.mark.parametrize("name", ["dpst_in1_mask.png", "dpst_in11_mask.png"])
+def test_messy_copies_give_the_same_regions_and_labels(tmp_path, name, kind):
+    clean = read_segmentation(DATA / name, "clean", ANALYSIS_SIZE)
+    copy = read_segmentation(messy(DATA / name, tmp_path, kind), "copy", ANALYSIS_SIZE)
+    clean_centres, _ = find_regions(clean, "clean")
+    copy_centres, _ = find_regions(copy, "copy")
+    assert len(copy_centres) == len(clean_centres)
+    assert np.abs(np.sort(copy_centres, axis=0) - np.sort(clean_centres, axis=0)).max() < 8  # colour levels
+    a, b = label_map(clean, clean_centres), label_map(copy, copy_centres)
+    agreement = np.mean(np.linalg.norm(clean_centres[a] - copy_centres[b], axis=2) < 32)  # same region colour
+    print(f"{name} {kind}: {len(copy_centres)} regions, labels agree on {agreement:.2%} of the pixels")
+    assert agreement > 0.98
+
+
+def test_jpeg_content_segmentation_matches_png_style_segmentation(tmp_path):
+    """Water saved as JPEG is (0, 255, 1): it must still meet the style's (0, 255, 0) water."""
+    content = messy(DATA / "dpst_in1_mask.png", tmp_path, "q75")
+    specs, regions = segmentation_styles(content, [StyleSpec("style.png")], [DATA / "dpst_in1_style_mask.png"])
+    assert len(specs) == 3 and all(None not in r.style_shares for r in regions)
+    water = next(r for r in regions if r.name.endswith("green"))
+    assert 0.15 < water.content_share < 0.19 and 0.13 < water.style_shares[0] < 0.17
+
+
+@pytest.mark.parametrize("photo", ["tubingen.jpg", "face.jpg", "starry_night.jpg", "escher_sphere.jpg"])
+def test_a_photo_or_painting_is_not_a_segmentation(photo):
+    with pytest.raises(NeuralStyleError, match=r"content_seg: not a segmentation: only \d+% of its pixels"):
+        segmentation_styles(DATA / photo, [StyleSpec("a.jpg")], [DATA / "dpst_in1_style_mask.png"])
+
+
+def test_more_than_the_cap_of_flat_regions_is_refused():
+    """A flat image of 20 well-separated colours (a real label map never has this many)."""
+    levels = (0, 128, 255)
+    colours = np.array([(r, g, b) for r in levels for g in levels for b in levels][:20], np.uint8)  # 20 of 27
+    tiles = np.repeat(np.repeat(colours.reshape(4, 5, 3), 64, axis=0), 64, axis=1)
+    with pytest.raises(NeuralStyleError, match=f"more than {MAX_REGIONS} colour regions"):
+        find_regions(tiles, "style_segs[0]")
+
+
+def test_region_missing_from_a_style_falls_back_to_the_whole_style_image():
+    style = read_segmentation(DATA / "dpst_in1_style_mask.png", "s", ANALYSIS_SIZE).copy()
+    style[np.all(np.abs(style.astype(int) - (0, 255, 0)) < 40, axis=2)] = (0, 0, 0)  # no water left
+    specs, regions = segmentation_styles(DATA / "dpst_in1_mask.png", [StyleSpec("style.png")], [style])
+    water = [k for k, r in enumerate(regions) if r.name.endswith("green")]
+    assert len(water) == 1 and regions[water[0]].style_shares == (None,)
+    assert specs[water[0]].style_mask is None and specs[water[0]].mask.mean() > 0.1
+    assert "#00ff00 green 17% of the content, missing (whole image used) of style 0" in describe_regions(regions)
+
+
+def test_each_style_image_gets_its_regions_and_shares_the_content_masks():
+    styles = [StyleSpec("a.png", 0.7), StyleSpec("b.png", 0.3)]
+    segs = [DATA / "dpst_in1_style_mask.png", DATA / "dpst_in1_mask.png"]
+    specs, regions = segmentation_styles(DATA / "dpst_in1_mask.png", styles, segs)
+    assert len(specs) == 6 and [s.image for s in specs] == ["a.png", "b.png"] * 3
+    assert [s.weight for s in specs] == [0.7, 0.3] * 3
+    assert all(specs[2 * r].mask is specs[2 * r + 1].mask for r in range(3))  # one region, one mask
+    assert all(len(r.style_shares) == 2 for r in regions)
+
+
+def test_a_huge_segmentation_is_analysed_at_a_bounded_size(tmp_path):
+    """A 12-megapixel segmentation costs no more memory than a small one."""
+    image = cv2.imread(str(DATA / "dpst_in1_mask.png"), cv2.IMREAD_UNCHANGED)
+    path = tmp_path / "huge.png"
+    cv2.imwrite(str(path), cv2.resize(image, (4200, 2622), interpolation=cv2.INTER_NEAREST))
+    tracemalloc.start()
+    specs, regions = segmentation_styles(path, [StyleSpec("a.png")], [DATA / "dpst_in1_style_mask.png"])
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"peak traced memory {peak / 2**20:.1f} MiB")
+    assert len(regions) == 3 and max(specs[0].mask.shape) == ANALYSIS_SIZE
+    assert peak < 4200 * 2622 * 3 * 4 / 3  # under a third of one float32 copy at full size (132 MB)
+
+
+def test_segmentation_count_mismatch_is_an_error():
+    with pytest.raises(NeuralStyleError, match="style_segs needs one segmentation per style image"):
+        segmentation_styles(DATA / "dpst_in1_mask.png", [StyleSpec("a.jpg"), StyleSpec("b.jpg")],
+                            [DATA / "dpst_in1_style_mask.png"])
