@@ -22,7 +22,7 @@ from neural_style import images
 from neural_style.argv import normalize_argv
 from neural_style.config import StyleSpec, TransferConfig, normalize_weights
 from neural_style.errors import NeuralStyleError
-from neural_style.masks import read_mask
+from neural_style.masks import check_aspect, read_mask
 from neural_style.outputs import choose_output, versions, write_record
 from neural_style.segmentation import Region, describe_regions, segmentation_styles
 from neural_style.terminal import Interrupted, Progress, StopSignal, quiet_native_output
@@ -67,9 +67,10 @@ def build_config(opts: dict) -> TransferConfig:
     )
 
 
-def build_styles(opts: dict, config: TransferConfig) -> tuple[list[StyleSpec], list[Path], list[Region]]:
-    """StyleSpecs from --style_imgs, --style_imgs_weights and --style_mask_imgs or --content_seg and
-    --style_segs, counts checked. Also returns every input path and the segmentation's regions."""
+def build_styles(opts: dict) -> tuple[list[StyleSpec], list[Path], tuple[Path, list[Path]] | None]:
+    """StyleSpecs from --style_imgs, --style_imgs_weights and --style_mask_imgs, counts checked. Also
+    returns every input path, and the segmentations (``--content_seg``, ``--style_segs``) if given;
+    :func:`segmentation_styles` expands the specs by region once the files are checked."""
     if not opts["style_imgs"]:
         raise NeuralStyleError("style_imgs: at least one style image is needed (--style_imgs painting.jpg)")
     paths = [resolve_input(p, opts["style_imgs_dir"], f"style_imgs[{k}]") for k, p in enumerate(opts["style_imgs"])]
@@ -92,14 +93,15 @@ def build_styles(opts: dict, config: TransferConfig) -> tuple[list[StyleSpec], l
     if opts["content_seg"] is None:
         if opts["style_segs"]:
             raise NeuralStyleError("style_segs need a --content_seg (the output's segmentation) too")
-        return specs, inputs, []
+        return specs, inputs, None
     if opts["style_mask"]:
         raise NeuralStyleError("use either --style_mask with --style_mask_imgs or --content_seg with --style_segs, not both")
     content_seg = _resolve_mask(opts["content_seg"], opts, "content_seg")
     style_segs = [_resolve_mask(n, opts, f"style_segs[{k}]") for k, n in enumerate(opts["style_segs"])]
-    specs, regions = segmentation_styles(content_seg, specs, style_segs, config.max_size,
-                                         round(config.style_scale * config.max_size))
-    return specs, inputs + [content_seg, *style_segs], regions
+    if len(style_segs) != len(paths):
+        raise NeuralStyleError(f"style_segs needs one segmentation per style image: {len(paths)} image(s), "
+                               f"{len(style_segs)} received")
+    return specs, inputs + [content_seg, *style_segs], (content_seg, style_segs)
 
 
 def _resolve_mask(name: str, opts: dict, what: str) -> Path:
@@ -110,27 +112,27 @@ def _resolve_mask(name: str, opts: dict, what: str) -> Path:
         return resolve_input(name, opts["content_img_dir"], what)
 
 
-def _check_images(content: Path, specs: Sequence[StyleSpec], config: TransferConfig) -> list[str]:
-    """Decode every input once before any network is built, so a bad file fails in a second.
-    Returns notes for the user (a mask whose shape differs from the content's)."""
+def _check_images(content: Path, specs: Sequence[StyleSpec], segmentations: tuple[Path, list[Path]] | None,
+                  config: TransferConfig) -> None:
+    """Decode every input once before any network is built, so a bad file fails in a second: images
+    large enough, masks not empty, masks and segmentations with their image's aspect ratio."""
     shape = images.load_image(content, "content_img", config.max_size).shape
     if max(shape[:2]) > config.max_size:
         images.check_min_side(images.scaled_shape(shape[0], shape[1], config.max_size), "content_img")
     images.check_min_side(shape, "content_img")
-    for k, path in enumerate(dict.fromkeys(spec.image for spec in specs)):
-        images.load_image(path, f"style_imgs[{k}]", round(config.style_scale * config.max_size))
-    notes = []
+    style_shapes = [images.load_image(path, f"style_imgs[{k}]", round(config.style_scale * config.max_size)).shape
+                    for k, path in enumerate(spec.image for spec in specs)]
     for k, spec in enumerate(specs):
-        if not isinstance(spec.mask, Path):
-            continue
-        mask = images.load_mask(spec.mask, f"style_mask_imgs[{k}]")
-        read_mask(mask, mask.shape, f"style_mask_imgs[{k}]")  # cleaned; an empty one is an error
-        if abs(mask.shape[1] / mask.shape[0] - shape[1] / shape[0]) > 0.01:
-            notes.append(f"style_mask_imgs[{k}] is {mask.shape[1]}x{mask.shape[0]}, the content {shape[1]}x{shape[0]}: "
-                         "the mask is stretched to fit")
+        if isinstance(spec.mask, Path):
+            mask = images.load_mask(spec.mask, f"style_mask_imgs[{k}]")
+            read_mask(mask, shape[:2], f"style_mask_imgs[{k}]", "the content image")
+    if segmentations is not None:
+        content_seg, style_segs = segmentations
+        check_aspect(images.load_mask(content_seg, "content_seg").shape, shape, "content_seg", "the content image")
+        for k, (seg, style_shape) in enumerate(zip(style_segs, style_shapes, strict=True)):
+            check_aspect(images.load_mask(seg, f"style_segs[{k}]").shape, style_shape, f"style_segs[{k}]", f"style_imgs[{k}]")
     if config.init_img_type not in ("content", "random", "style"):
         images.load_image(config.init_img_type, "init_img_type", config.max_size)
-    return notes
 
 
 def _spec_record(spec: StyleSpec) -> dict:
@@ -198,11 +200,16 @@ def command(**opts) -> None:
     if opts["print_iterations"] < 1 or opts["save_iterations"] < 0:
         raise NeuralStyleError("print_iterations must be >= 1 and save_iterations >= 0")
     content = resolve_input(opts["content_img"], opts["content_img_dir"], "content_img")
-    specs, inputs, regions = build_styles(opts, config)
+    specs, inputs, segmentations = build_styles(opts)
     if config.init_img_type not in ("content", "random", "style"):
         inputs.append(Path(config.init_img_type))
     output = choose_output(opts["output"], opts["img_output_dir"], opts["img_name"], opts["overwrite"], [content, *inputs])
-    notes = ([describe_regions(regions)] if regions else []) + _check_images(content, specs, config)
+    _check_images(content, specs, segmentations, config)
+    regions: list[Region] = []
+    if segmentations is not None:
+        specs, regions = segmentation_styles(segmentations[0], specs, segmentations[1], config.max_size,
+                                             round(config.style_scale * config.max_size))
+    notes = [describe_regions(regions)] if regions else []
 
     from neural_style.transfer import resolve_device, run_transfer
 

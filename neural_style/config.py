@@ -61,21 +61,33 @@ class StyleSpec:
     ``image``: path or RGB array. ``weight``: relative weight, >= 0 (normalised over all styles).
     ``mask``: optional content-space mask (path or array ``[H, W]``, white/1 = this style applies there).
     ``style_mask``: optional mask on the style image selecting the region whose Gram is the target.
+    ``mask_name``, ``style_mask_name``: what error messages call the masks (default: by position,
+    ``style_mask_imgs[k]``, ``style_segs[k]``); segmentation_styles names its regions' masks.
     """
 
     image: ImageSource
     weight: float = 1.0
     mask: ImageSource | None = None
     style_mask: ImageSource | None = None
+    mask_name: str | None = None
+    style_mask_name: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "weight", _check_number("style_imgs_weights", self.weight))
 
 
 def _layers(name: str, layers: tuple[str, ...]) -> tuple[str, ...]:
+    """Layer names in the internal scheme; none missing, none twice (``relu4_2`` and ``block4_relu2``
+    are the same layer)."""
     if not layers:
         raise NeuralStyleError(f"{name} needs at least one layer name")
-    return tuple(canonical_layer_name(layer) for layer in layers)
+    canonical = tuple(canonical_layer_name(layer) for layer in layers)
+    twice = [layer for layer in dict.fromkeys(canonical) if canonical.count(layer) > 1]
+    if twice:
+        given = [layer for layer, c in zip(layers, canonical) if c == twice[0]]
+        raise NeuralStyleError(f"{name} lists the layer {twice[0]} more than once ({', '.join(given)}); "
+                               "give each layer once and weigh it with the layer weights")
+    return canonical
 
 
 @dataclass(frozen=True)

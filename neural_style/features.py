@@ -6,6 +6,7 @@ Layer names follow the one internal scheme of :mod:`neural_style.layers`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -29,16 +30,15 @@ level: a line search's small steps then leave the loss unchanged and L-BFGS stop
 and its output is rounded instead, where small pixel changes still move every channel."""
 
 
-def resolve_precision(precision: str, device: str) -> str:
-    """``auto`` -> ``bfloat16`` on a CPU with native bf16 instructions (AVX512-BF16 or AMX; elsewhere
-    bf16 is emulated and slower), else ``float32``; GPUs get float32."""
+def resolve_precision(precision: str, device: str, cpuinfo: str | Path = "/proc/cpuinfo") -> str:
+    """``auto`` -> ``bfloat16`` on a CPU with native bf16 instructions (AVX512-BF16 or AMX, read from
+    ``cpuinfo``'s flags; elsewhere bf16 is emulated and slower), else ``float32``; GPUs get float32."""
     if precision != "auto":
         return precision
     if not device.startswith("/cpu"):
         return "float32"
     try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as file:
-            flags = file.read()
+        flags = Path(cpuinfo).read_text(encoding="ascii", errors="replace").split()
     except OSError:
         return "float32"
     return "bfloat16" if ("avx512_bf16" in flags or "amx_bf16" in flags) else "float32"

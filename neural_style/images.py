@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from neural_style import jpeg
 from neural_style.errors import NeuralStyleError
 
 _PNG_MAGIC = b"\x89PNG"
@@ -37,46 +38,29 @@ def _read_bytes(path: str | Path, what: str) -> np.ndarray:
 _REDUCED_COLOR = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
 
 
-def jpeg_size(data: bytes | np.ndarray) -> tuple[int, int] | None:
-    """(width, height) from a JPEG's frame header, without decoding; None if not found."""
-    raw = data.tobytes() if isinstance(data, np.ndarray) else data
-    i = 2
-    while i + 9 < len(raw):
-        if raw[i] != 0xFF:
-            return None
-        marker = raw[i + 1]
-        if marker == 0xFF:
-            i += 1
-            continue
-        length = int.from_bytes(raw[i + 2:i + 4], "big")
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            return int.from_bytes(raw[i + 7:i + 9], "big"), int.from_bytes(raw[i + 5:i + 7], "big")
-        i += 2 + length
-    return None
-
-
 def _reduction(data: np.ndarray, longest: int | None) -> int:
     """The largest JPEG DCT scale-down (2, 4 or 8) that still leaves ``longest`` pixels, else 1."""
-    size = jpeg_size(data) if longest else None
+    size = jpeg.frame_size(data.tobytes()) if longest else None
     if size is None:
         return 1
     return next((f for f in (8, 4, 2) if max(size) // f >= longest), 1)
 
 
 def _decode(data: np.ndarray, path: str | Path, what: str, colour: bool, longest: int | None = None) -> np.ndarray:
-    """Decode bytes to an array as stored (any depth). PNG keeps its alpha (composited later);
-    other formats decode with OpenCV's EXIF orientation applied. A JPEG much larger than ``longest``
-    is decoded already reduced by 2, 4 or 8 (libjpeg's DCT scaling), so a 50-megapixel photo never
-    exists in memory at full size."""
-    head = data[:4].tobytes()
-    if head.startswith(_JPEG_MAGIC) and not _jpeg_has_end(data):
+    """Decode bytes to an array as stored (any depth), turned upright by its EXIF orientation (JPEG).
+    PNG keeps its alpha (composited later). A JPEG much larger than ``longest`` is decoded already
+    reduced by 2, 4 or 8 (libjpeg's DCT scaling), so a 50-megapixel photo never exists in memory at
+    full size."""
+    raw = data.tobytes()
+    is_jpeg = raw.startswith(_JPEG_MAGIC)
+    if is_jpeg and not jpeg.is_complete(raw):
         raise NeuralStyleError(f"{what}: truncated JPEG (no end-of-image marker): {str(path)!r}")
-    if head.startswith(_PNG_MAGIC) or not colour:
-        flags = cv2.IMREAD_UNCHANGED
-    elif head.startswith(_JPEG_MAGIC) and (factor := _reduction(data, longest)) > 1:
-        flags = _REDUCED_COLOR[factor]
+    if raw.startswith(_PNG_MAGIC) or not colour:
+        flags = cv2.IMREAD_UNCHANGED  # keeps alpha and depth; ignores EXIF orientation (applied below)
+    elif is_jpeg and (factor := _reduction(data, longest)) > 1:
+        flags = _REDUCED_COLOR[factor] | cv2.IMREAD_IGNORE_ORIENTATION
     else:
-        flags = cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH
+        flags = cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH | cv2.IMREAD_IGNORE_ORIENTATION
     try:
         image = cv2.imdecode(data, flags)
     except cv2.error:
@@ -85,13 +69,7 @@ def _decode(data: np.ndarray, path: str | Path, what: str, colour: bool, longest
         raise NeuralStyleError(f"{what}: not an image OpenCV can read (corrupt or unsupported format): {str(path)!r}")
     if image.dtype not in (np.uint8, np.uint16):
         raise NeuralStyleError(f"{what}: unsupported pixel type {image.dtype} (8- or 16-bit images only): {str(path)!r}")
-    return image
-
-
-def _jpeg_has_end(data: np.ndarray) -> bool:
-    """A complete JPEG ends with the EOI marker FF D9 (some writers pad a few bytes after it)."""
-    tail = data[-64:].tobytes()
-    return b"\xff\xd9" in tail
+    return jpeg.apply_orientation(image, jpeg.exif_orientation(raw)) if is_jpeg else image
 
 
 def _to_unit(image: np.ndarray) -> np.ndarray:
@@ -135,16 +113,46 @@ def load_mask(path: str | Path, what: str = "mask") -> np.ndarray:
     return np.ascontiguousarray(image, dtype=np.float32)
 
 
+def _value_range(array: np.ndarray, what: str, kind: str) -> float:
+    """The full-scale value of an API user's array: 255 for uint8 and integers up to 255, 65535 for
+    uint16, 1 for floats up to 1, 255 for floats up to 255; anything else is refused in one line."""
+    if array.dtype == np.bool_ or array.dtype.kind not in "uif":
+        raise NeuralStyleError(f"{what}: {kind} array must hold numbers. Received dtype {array.dtype}")
+    if array.size and (not np.all(np.isfinite(array)) or array.min() < 0):
+        raise NeuralStyleError(f"{what}: {kind} array must hold finite values >= 0")
+    if array.dtype == np.uint16:
+        return 65535.0
+    top = float(array.max()) if array.size else 0.0
+    if array.dtype.kind == "f" and top <= 1.0:
+        return 1.0
+    if top <= 255.0:
+        return 255.0
+    raise NeuralStyleError(f"{what}: {kind} array values reach {top:g}; expected 0..1 (float), 0..255 or uint16")
+
+
 def as_rgb_array(image: np.ndarray, what: str = "image") -> np.ndarray:
-    """Accept an API user's array (``[H, W]`` or ``[H, W, 3]``, uint8, or float in 0..255) as float32 RGB."""
+    """An API user's image array (``[H, W]`` or ``[H, W, 3]``) as float32 RGB 0..255. Its range is
+    read from its type and values (:func:`_value_range`): floats up to 1 are taken as 0..1 (as
+    scikit-image and Pillow-to-float code make them), uint16 as 0..65535."""
     array = np.asarray(image)
     if array.ndim == 2:
         array = np.repeat(array[:, :, None], 3, axis=2)
     if array.ndim != 3 or array.shape[2] != 3 or min(array.shape[:2]) < 1:
         raise NeuralStyleError(f"{what}: array must have shape [H, W, 3] or [H, W]. Received shape {array.shape}")
-    if array.dtype.kind not in "uif" or not np.all(np.isfinite(array)):
-        raise NeuralStyleError(f"{what}: array must hold finite numbers. Received dtype {array.dtype}")
-    return np.clip(array, 0.0, 255.0).astype(np.float32)
+    scale = 255.0 / _value_range(array, what, "image")
+    return (array.astype(np.float32) * scale).astype(np.float32)
+
+
+def as_mask_array(mask: np.ndarray, what: str = "mask") -> np.ndarray:
+    """An API user's mask array ``[H, W]`` as float32 0..1: booleans, and any numbers up to 1, as they
+    are (a 0/1 label array of any type); otherwise uint16 divided by 65535, numbers up to 255 by 255."""
+    array = np.asarray(mask)
+    if array.ndim != 2 or min(array.shape) < 1:
+        raise NeuralStyleError(f"{what}: a mask must be a single-channel [H, W] array. Received shape {array.shape}")
+    if array.dtype == np.bool_:
+        return array.astype(np.float32)
+    scale = _value_range(array, what, "mask")
+    return (array.astype(np.float32) / (1.0 if array.max() <= 1.0 else scale)).astype(np.float32)
 
 
 def read_image(source: str | Path | np.ndarray, what: str, longest: int, enlarge: bool = False) -> np.ndarray:

@@ -14,14 +14,17 @@ import cv2
 import numpy as np
 
 from neural_style.errors import NeuralStyleError
-from neural_style.images import load_mask
+from neural_style.images import as_mask_array, load_mask
 
 MASK_NOISE = 0.05
 """Mask values within this of 0 or 1 are snapped to 0 or 1: the noise of a JPEG-saved black-and-white
 mask (speckle of 1..12 grey levels in its flat areas), not a partial weight. Greys between keep their
 value and weigh partially."""
-MIN_MASK_SHARE = 0.001
+MIN_MASK_SHARE = 1e-4
 """A mask covering less than this share of the image (after snapping) is reported as empty."""
+ASPECT_TOLERANCE = 0.02
+"""A mask whose aspect ratio differs from its image's by more than this (relative) is refused, not
+stretched: it was drawn for another picture, or another crop or rotation of this one."""
 
 
 def resize_mask(mask: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -75,15 +78,22 @@ def style_weight_maps(weights: Sequence[float], masks: Sequence[np.ndarray | Non
     return maps
 
 
-def read_mask(source: str | Path | np.ndarray, shape: tuple[int, int], what: str) -> np.ndarray:
+def check_aspect(mask_shape: tuple[int, ...], image_shape: tuple[int, ...], what: str, image: str = "the image") -> None:
+    """Refuse a mask ``[H, W]`` whose aspect ratio is not its image's (within ASPECT_TOLERANCE)."""
+    ratio = (mask_shape[1] / mask_shape[0]) / (image_shape[1] / image_shape[0])
+    if abs(np.log(ratio)) > ASPECT_TOLERANCE:
+        raise NeuralStyleError(
+            f"{what} is {mask_shape[1]}x{mask_shape[0]} (aspect {mask_shape[1] / mask_shape[0]:.2f}) but {image} has "
+            f"aspect {image_shape[1] / image_shape[0]:.2f}: a mask must have its image's aspect ratio (it is scaled, "
+            "never stretched); resize or crop it to match"
+        )
+
+
+def read_mask(source: str | Path | np.ndarray, shape: tuple[int, int], what: str, image: str = "the image") -> np.ndarray:
     """A mask (path, or an API user's ``[H, W]`` array: float 0..1 or uint8 0..255) cleaned and resized to
     ``shape``; an empty one is an error."""
-    if isinstance(source, np.ndarray):
-        mask = source.astype(np.float32) / (255.0 if source.dtype == np.uint8 else 1.0)
-    else:
-        mask = load_mask(source, what)
-    if mask.ndim != 2:
-        raise NeuralStyleError(f"{what}: a mask must be a single-channel [H, W] array. Received shape {mask.shape}")
+    mask = as_mask_array(source, what) if isinstance(source, np.ndarray) else load_mask(source, what)
+    check_aspect(mask.shape, shape, what, image)
     mask = resize_mask(clean_mask(mask), *shape)
     if mask_is_empty(mask):
         raise NeuralStyleError(f"{what}: mask is empty (all black, or under {MIN_MASK_SHARE:.1%} of the image), "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import platform
@@ -15,8 +16,9 @@ from neural_style.errors import NeuralStyleError
 
 
 def choose_output(output: str | None, out_dir: str, img_name: str, overwrite: bool, inputs: Sequence[Path]) -> Path:
-    """The output path: ``-o`` or ``img_output_dir/img_name.png``. Never an input file; an existing
-    file is kept and a numbered name (``result-1.png``) chosen unless ``overwrite``."""
+    """The output path: ``-o`` or ``img_output_dir/img_name.png``. Never an input file. Unless
+    ``overwrite``, nothing of an earlier run is replaced: when the image, its record (``.json``) or
+    snapshots of that name (``_iter00100``) exist, a numbered name (``result-1.png``) is chosen."""
     path = Path(output) if output else Path(out_dir) / (img_name if Path(img_name).suffix else f"{img_name}.png")
     if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"):
         raise NeuralStyleError(f"output must end in .png, .jpg, .bmp, .tif or .webp. Received: {str(path)!r}")
@@ -33,10 +35,26 @@ def choose_output(output: str | None, out_dir: str, img_name: str, overwrite: bo
         raise NeuralStyleError(f"output directory {str(path.parent)!r} is not writable")
     number = 0
     candidate = path
-    while candidate.exists() and not overwrite:
+    while not overwrite and _taken(candidate):
         number += 1
         candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
     return candidate
+
+
+def _taken(output: Path) -> bool:
+    """Whether a run writing ``output`` would replace a file: the image, its record or a snapshot."""
+    return (output.exists() or record_path(output).exists()
+            or any(output.parent.glob(f"{glob.escape(output.stem)}_iter[0-9]*{glob.escape(output.suffix)}")))
+
+
+def record_path(output: Path) -> Path:
+    """The JSON record beside an output image: ``result.png`` -> ``result.json``."""
+    return output.with_suffix(".json")
+
+
+def snapshot_path(output: Path, iteration: int) -> Path:
+    """A --save_iterations snapshot: ``result.png`` at iteration 100 -> ``result_iter00100.png``."""
+    return output.with_name(f"{output.stem}_iter{iteration:05d}{output.suffix}")
 
 
 def versions() -> dict[str, str]:
@@ -54,6 +72,6 @@ def versions() -> dict[str, str]:
 
 def write_record(output: Path, record: dict) -> Path:
     """Write the JSON record of a run beside the image (``result.png`` -> ``result.json``)."""
-    path = output.with_suffix(".json")
+    path = record_path(output)
     images.write_atomic(path, (json.dumps(record, indent=2, default=str) + "\n").encode())
     return path

@@ -180,9 +180,9 @@ def segmentation_styles(
     for r, mask in enumerate(content_masks):
         if not mask.any():
             continue
-        for spec, style_masks in zip(styles, per_style):
-            expanded.append(StyleSpec(spec.image, spec.weight, mask, style_masks[r]))
         colour = tuple(int(v) for v in np.rint(centres[r]))
+        for k, (spec, style_masks) in enumerate(zip(styles, per_style)):
+            expanded.append(StyleSpec(spec.image, spec.weight, mask, style_masks[r], "content_seg", f"style_segs[{k}]"))
         style_shares = tuple(None if m[r] is None else float(m[r].mean()) for m in per_style)
         regions.append(Region(colour, float(mask.mean()), style_shares))
     return expanded, regions

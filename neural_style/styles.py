@@ -45,12 +45,15 @@ def prepare_styles(specs: Sequence[StyleSpec], content_shape: tuple[int, int], s
     style_images, content_masks, style_masks = [], [], []
     for k, spec in enumerate(specs):
         key = id(spec.image) if isinstance(spec.image, np.ndarray) else str(spec.image)
-        if key not in loaded:
-            loaded[key] = images.read_image(spec.image, f"style_imgs[{k}]", longest, enlarge=True)
+        if key not in loaded:  # named by its position among the style images, as on the command line
+            loaded[key] = images.read_image(spec.image, f"style_imgs[{len(loaded)}]", longest, enlarge=True)
         image = loaded[key]
         style_images.append(image)
-        content_masks.append(None if spec.mask is None else read_mask(spec.mask, content_shape, f"style_mask_imgs[{k}]"))
-        style_mask = None if spec.style_mask is None else read_mask(spec.style_mask, image.shape[:2], f"style_segs[{k}]")
+        mask_name, style_mask_name = spec.mask_name or f"style_mask_imgs[{k}]", spec.style_mask_name or f"style_segs[{k}]"
+        content_masks.append(None if spec.mask is None else read_mask(spec.mask, content_shape, mask_name,
+                                                                      "the content image"))
+        style_mask = None if spec.style_mask is None else read_mask(spec.style_mask, image.shape[:2], style_mask_name,
+                                                                    "its style image")
         style_masks.append(None if style_mask is None or np.all(style_mask == 1.0) else style_mask)
     weights = normalize_weights("style_imgs_weights", tuple(s.weight for s in specs), len(specs))
     groups: dict[bytes | None, int] = {}

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from neural_style import images
+from neural_style.outputs import snapshot_path
 
 
 class Interrupted(Exception):
@@ -103,8 +104,7 @@ class Progress:
             click.echo(f"iteration {info.iteration}/{info.max_iterations}  {format_parts(info.total, info.parts)}"
                        f"  {info.elapsed:.1f}s", err=True)
         if self.save_every and info.iteration % self.save_every == 0:
-            path = self.output.with_name(f"{self.output.stem}_iter{info.iteration:05d}{self.output.suffix}")
-            images.save_image(path, images.to_uint8(info.image))
+            images.save_image(snapshot_path(self.output, info.iteration), images.to_uint8(info.image))
 
     def close(self) -> None:
         if self.bar is not None:

@@ -53,14 +53,25 @@ def test_explicit_scale_iterations_keep_their_total_when_scales_are_dropped():
     assert TransferConfig(scales=1, max_iterations=1000).schedule(40, 60) == ((60, 1000),)
 
 
-def test_auto_precision_follows_the_cpu_and_device():
+@pytest.mark.parametrize("flags, expected", [
+    ("fpu sse avx2 avx512f avx512_bf16 avx512_vnni", "bfloat16"), ("fpu sse avx2 amx_bf16 amx_tile", "bfloat16"),
+    ("fpu sse avx2 avx512f avx512_vnni", "float32"), ("fpu neon asimd", "float32"),
+])
+def test_auto_precision_follows_the_cpu_flags(tmp_path, flags, expected):
     from neural_style.features import resolve_precision
 
-    flags = open("/proc/cpuinfo").read()
-    native = "avx512_bf16" in flags or "amx_bf16" in flags
-    assert resolve_precision("auto", "/cpu:0") == ("bfloat16" if native else "float32")
-    assert resolve_precision("auto", "/gpu:0") == "float32"
-    assert resolve_precision("float32", "/cpu:0") == "float32"
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: some CPU\nflags\t\t: {flags}\n\nprocessor\t: 1\nflags\t\t: {flags}\n")
+    assert resolve_precision("auto", "/cpu:0", cpuinfo) == expected
+    assert resolve_precision("auto", "/gpu:0", cpuinfo) == "float32"
+    assert resolve_precision("float32", "/cpu:0", cpuinfo) == "float32"
+    assert resolve_precision("bfloat16", "/cpu:0", cpuinfo) == "bfloat16"
+
+
+def test_auto_precision_without_cpu_information_is_float32(tmp_path):
+    from neural_style.features import resolve_precision
+
+    assert resolve_precision("auto", "/cpu:0", tmp_path / "missing") == "float32"
 
 
 def test_weights_normalised_once_to_sum_one():
@@ -84,6 +95,9 @@ def test_weights_normalised_once_to_sum_one():
         ({"style_layer_weights": (0, 0, 0, 0, 0)}, "must not all be zero"),
         ({"learning_rate": 0}, "learning_rate must be a finite number > 0"),
         ({"precision": "half"}, "precision must be auto, float32 or bfloat16"),
+        ({"style_layers": ("relu1_1", "block1_relu1")}, "style_layers lists the layer block1_relu1 more than once"),
+        ({"content_layers": ("conv4_2", "conv4_2")}, r"content_layers lists the layer block4_conv2 more than once \(conv4_2, conv4_2\)"),
+        ({"min_scale_side": 16}, "min_scale_side must be a whole number from 32"),
     ],
 )
 def test_bad_values_raise_one_clear_error(kwargs, message):

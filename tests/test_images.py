@@ -1,6 +1,7 @@
 """Image and mask loading from real files, in every layout users have: grey, alpha, 16-bit, EXIF."""
 
 import os
+import re
 
 import cv2
 import numpy as np
@@ -41,15 +42,89 @@ def test_alpha_png_is_composited_over_white(data_dir, tmp_path):
     np.testing.assert_array_equal(image[:, 25:, 2], bgr[:, 25:, 0].astype(np.float32))
 
 
-def test_exif_orientation_is_respected(data_dir, tmp_path):
-    """A JPEG tagged 'rotate 90 CW' (orientation 6) loads rotated, as every viewer shows it."""
-    raw = (data_dir / "tubingen.jpg").read_bytes()
-    # An APP1 Exif segment, little-endian TIFF, one IFD entry: Orientation (0x0112) SHORT = 6.
-    tiff = b"II*\x00\x08\x00\x00\x00" + b"\x01\x00" + b"\x12\x01\x03\x00\x01\x00\x00\x00\x06\x00\x00\x00" + b"\x00" * 4
+def with_orientation(jpeg_bytes: bytes, orientation: int, big_endian: bool = False) -> bytes:
+    """The JPEG with an APP1 Exif segment whose IFD0 holds one entry: Orientation (0x0112) SHORT, as a
+    phone writes it when it stores the sensor's pixels and lets the viewer turn them."""
+    order = "big" if big_endian else "little"
+    entry = (0x0112).to_bytes(2, order) + (3).to_bytes(2, order) + (1).to_bytes(4, order)
+    entry += orientation.to_bytes(2, order) + b"\x00\x00"
+    tiff = (b"MM\x00*" if big_endian else b"II*\x00") + (8).to_bytes(4, order) + (1).to_bytes(2, order) + entry + b"\x00" * 4
     app1 = b"\xff\xe1" + (len(tiff) + 8).to_bytes(2, "big") + b"Exif\x00\x00" + tiff
-    path = tmp_path / "rotated.jpg"
-    path.write_bytes(raw[:2] + app1 + raw[2:])
-    assert images.load_image(path).shape == (1024, 768, 3)
+    return jpeg_bytes[:2] + app1 + jpeg_bytes[2:]
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientation_matches_what_opencv_shows(data_dir, tmp_path, orientation):
+    """All eight orientations, both byte orders, against OpenCV's own upright decode of the file."""
+    raw = (data_dir / "tubingen.jpg").read_bytes()
+    for big_endian in (False, True):
+        path = tmp_path / f"o{orientation}.jpg"
+        path.write_bytes(with_orientation(raw, orientation, big_endian))
+        upright = cv2.imread(str(path), cv2.IMREAD_COLOR)[:, :, ::-1].astype(np.float32)
+        np.testing.assert_array_equal(images.load_image(path), upright)
+    assert images.load_image(path).shape == ((1024, 768, 3) if orientation >= 5 else (768, 1024, 3))
+
+
+def test_a_phone_photo_and_its_mask_saved_rotated_line_up(data_dir, tmp_path):
+    """Photo and mask stored sideways with 'rotate 90 CW to view' (orientation 6), the mask as a JPEG
+    too: both load upright, and the mask still outlines the person in the photo."""
+    photo, mask = cv2.imread(str(data_dir / "face.jpg")), cv2.imread(str(data_dir / "face_mask.png"), cv2.IMREAD_GRAYSCALE)
+    sideways = {name: np.rot90(image, 1) for name, image in (("photo", photo), ("mask", mask))}  # as the sensor saw it
+    for name, image in sideways.items():
+        ok, encoded = cv2.imencode(".jpg", np.ascontiguousarray(image), [cv2.IMWRITE_JPEG_QUALITY, 95])
+        (tmp_path / f"{name}.jpg").write_bytes(with_orientation(encoded.tobytes(), 6))
+    loaded_photo, loaded_mask = images.load_image(tmp_path / "photo.jpg"), images.load_mask(tmp_path / "mask.jpg")
+    assert loaded_photo.shape == (800, 600, 3) and loaded_mask.shape == (800, 600)
+    assert np.abs(loaded_photo - images.load_image(data_dir / "face.jpg")).mean() < 3  # JPEG re-encoding only
+    inside = loaded_mask > 0.5
+    truth = images.load_mask(data_dir / "face_mask.png") > 0.5
+    assert (inside & truth).sum() / (inside | truth).sum() > 0.98
+
+
+def test_a_jpeg_with_data_after_its_end_marker_loads(data_dir, tmp_path):
+    """Motion photos and many cameras append data after the end-of-image marker."""
+    raw = (data_dir / "tubingen.jpg").read_bytes()
+    path = tmp_path / "motion.jpg"
+    path.write_bytes(raw + np.random.default_rng(0).integers(0, 256, 5000, np.uint8).tobytes())
+    np.testing.assert_array_equal(images.load_image(path), images.load_image(data_dir / "tubingen.jpg"))
+    (tmp_path / "cut.jpg").write_bytes(raw[: len(raw) - 4000])  # a real truncation keeps failing
+    with pytest.raises(NeuralStyleError, match="truncated JPEG"):
+        images.load_image(tmp_path / "cut.jpg")
+
+
+@pytest.mark.parametrize("array, expected", [
+    (np.full((40, 40, 3), 0.5, np.float32), 127.5),  # float 0..1 (scikit-image, Pillow / 255)
+    (np.full((40, 40, 3), 200.0), 200.0),  # float 0..255
+    (np.full((40, 40, 3), 200, np.uint8), 200.0),
+    (np.full((40, 40, 3), 65535, np.uint16), 255.0),
+    (np.full((40, 40), 100, np.int64), 100.0),  # greyscale ints 0..255
+])
+def test_api_image_arrays_are_read_in_their_range(array, expected):
+    image = images.as_rgb_array(array, "content_img")
+    assert image.shape == (40, 40, 3) and image.dtype == np.float32
+    np.testing.assert_allclose(image, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("array, expected", [
+    (np.full((8, 8), 0.5, np.float32), 0.5), (np.full((8, 8), 127.5, np.float64), 0.5),  # float 0..255
+    (np.full((8, 8), 255, np.uint8), 1.0), (np.ones((8, 8), np.int64), 1.0), (np.ones((8, 8), bool), 1.0),
+    (np.full((8, 8), 65535, np.uint16), 1.0),
+])
+def test_api_mask_arrays_are_read_in_their_range(array, expected):
+    np.testing.assert_allclose(images.as_mask_array(array, "style_mask_imgs[0]"), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("array, message", [
+    (np.full((8, 8, 3), 300.0), "values reach 300; expected 0..1 (float), 0..255 or uint16"),
+    (np.full((8, 8, 3), -1.0), "finite values >= 0"), (np.full((8, 8, 3), np.nan), "finite values >= 0"),
+    (np.ones((8, 8, 3), bool), "must hold numbers"),
+])
+def test_api_arrays_out_of_any_range_are_refused_in_one_line(array, message):
+    with pytest.raises(NeuralStyleError, match=re.escape(message)):
+        images.as_rgb_array(array, "content_img")
+    if array.dtype != bool:  # a boolean mask is a mask
+        with pytest.raises(NeuralStyleError, match=re.escape(message)):
+            images.as_mask_array(array[:, :, 0], "mask")
 
 
 def test_masks_read_as_grey_levels_in_unit_range(data_dir):

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from neural_style import images
+from neural_style import images, jpeg
 from neural_style.errors import NeuralStyleError
 from neural_style import StyleSpec
 from neural_style.segmentation import segmentation_styles
@@ -35,7 +35,7 @@ def make_files(tmp: Path) -> dict[str, Path]:
     }
     for name, data in files.items():
         (tmp / name).write_bytes(data)
-    black = np.zeros_like(cv2.imread(str(DATA / "face_mask.png"), cv2.IMREAD_GRAYSCALE))
+    black = np.zeros_like(cv2.imread(str(DATA / "tubingen.jpg"), cv2.IMREAD_GRAYSCALE))
     cv2.imwrite(str(tmp / "black_mask.png"), black)
     (tmp / "folder.jpg").mkdir()
     (tmp / "a_file").write_text("x")
@@ -55,11 +55,17 @@ BAD_INPUTS = [
     ("text file named .png", ["-content_img", "{tmp}/text.png"], "not an image OpenCV can read"),
     ("Python source named .jpg", ["-style_imgs", "{tmp}/code.jpg"], "style_imgs[1]: not an image"),
     ("missing style", ["-style_imgs", "gone.jpg"], "style_imgs[1]: file not found"),
-    ("corrupt style", ["-style_imgs", "starry_night.jpg", "{tmp}/truncated.jpg"], "style_imgs[1]: truncated JPEG"),
+    ("corrupt style", ["-style_imgs", "starry_night.jpg", "{tmp}/truncated.jpg"], "style_imgs[2]: truncated JPEG"),  # 3rd image
     ("mask count != style count", ["-style_mask", "1", "-style_mask_imgs", "face_mask.png", "face_mask_inv.png"],
      "style_mask_imgs needs one mask per style image: 1 image(s), 2 mask(s)"),
     ("masks without --style_mask", ["-style_mask_imgs", "face_mask.png"], "--style_mask is off"),
     ("all-black mask", ["-style_mask", "true", "-style_mask_imgs", "{tmp}/black_mask.png"], "mask is empty"),
+    ("mask of another aspect ratio", ["-style_mask", "-style_mask_imgs", "face_mask.png"],
+     "style_mask_imgs[0] is 600x800 (aspect 0.75) but the content image has aspect 1.33: a mask must have its image's"),
+    ("segmentation of another aspect ratio", ["-content_seg", "dpst_in1_mask.png", "-style_segs", "dpst_in1_style_mask.png"],
+     "content_seg is 700x437 (aspect 1.60) but the content image has aspect 1.33"),
+    ("duplicate layers", ["-content_layers", "conv4_2", "block4_conv2"],
+     "content_layers lists the layer block4_conv2 more than once (conv4_2, block4_conv2)"),
     ("corrupt mask", ["-style_mask", "-style_mask_imgs", "{tmp}/truncated.png"], "style_mask_imgs[0]: not an image"),
     ("weight count mismatch", ["-style_imgs_weights", "0.5", "0.5"], "needs one weight per style image"),
     ("negative style image weight", ["-style_imgs_weights", "-1"], "style_imgs_weights must be a finite number >= 0"),
@@ -88,9 +94,10 @@ BAD_INPUTS = [
     ("segmentation count mismatch", ["-content_seg", "dpst_in1_mask.png", "-style_segs", "dpst_in1_style_mask.png",
                                      "dpst_in1_style_mask.png"], "style_segs needs one segmentation per style image"),
     ("style_segs without content_seg", ["-style_segs", "dpst_in1_style_mask.png"], "need a --content_seg"),
-    ("photo as content_seg", ["-content_seg", "tubingen.jpg", "-style_segs", "dpst_in1_style_mask.png"],
+    ("photo as content_seg", ["-content_seg", "tubingen.jpg", "-style_segs", "starry_night.jpg"],
      "content_seg: not a segmentation: only 41% of its pixels lie in flat colour regions"),
-    ("painting as style_segs", ["-content_seg", "dpst_in1_mask.png", "-style_segs", "starry_night.jpg"],
+    ("painting as style_segs", ["-content_img", "dpst_in1.png", "-content_seg", "dpst_in1_mask.png",
+                                "-style_segs", "starry_night.jpg"],
      "style_segs[0]: not a segmentation"),
     ("not a number", ["-style_weight", "lots"], "'lots' is not a valid float"),
     ("unknown option (typo)", ["-styel_imgs", "x.jpg"], "No such option '--styel_imgs'. (Did you mean one of: '--style_imgs'"),
@@ -150,7 +157,7 @@ def test_fifty_megapixel_jpeg_is_decoded_reduced(tmp_path):
     path = tmp_path / "big.jpg"
     cv2.imwrite(str(path), big, [cv2.IMWRITE_JPEG_QUALITY, 90])
     del big
-    assert images.jpeg_size(path.read_bytes()) == (8192, 6144)
+    assert jpeg.frame_size(path.read_bytes()) == (8192, 6144)
     tracemalloc.start()
     image = images.load_image(path, "content_img", longest=512)
     _, peak = tracemalloc.get_traced_memory()
@@ -190,3 +197,54 @@ def test_random_arrays_load_or_raise_our_error(array):
         pass
     else:
         assert len(specs) == len(regions) >= 1 and all(s.mask.shape == specs[0].mask.shape for s in specs)
+
+
+INTERRUPT_DURING_TARGETS = """
+import os, signal, sys
+from neural_style import objective
+from neural_style.cli import main
+
+calls, features = [], objective.TargetPass.features
+
+def hooked(self, image, layers):  # the hook: the signal arrives while scale 2 computes its targets
+    calls.append(image.shape)
+    if len(calls) == 2:
+        os.kill(os.getpid(), int(sys.argv[1]))
+    return features(self, image, layers)
+
+objective.TargetPass.features = hooked
+main(sys.argv[2:])
+"""
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_between_scales_saves_the_finished_scale(tmp_path, signum, code):
+    """SIGINT or SIGTERM while the second scale's targets are computed (timed by a hook, not a sleep):
+    the first scale's image is saved, enlarged to the output size, with its record; exit 128 + signal."""
+    out = tmp_path / "between.png"
+    args = BASE + ["-max_size", "96", "--scales", "2", "--min_scale_side", "32", "-max_iterations", "12", "-o", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", INTERRUPT_DURING_TARGETS, str(int(signum)), *args], cwd=ROOT,
+                          capture_output=True, text=True, env=env, timeout=180)
+    assert proc.returncode == code, proc.stderr
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert record["stop_reason"] == "interrupted" and record["iterations"] == 8
+    assert [s["size"] for s in record["scales"]] == [48]
+    assert cv2.imread(str(out)).shape == (72, 96, 3)
+
+
+def test_no_earlier_output_record_or_snapshot_is_replaced(tmp_path):
+    """-o out.jpg then -o out.png share a record name; snapshots share their names too."""
+    args = BASE + ["-max_iterations", "2", "-q"]
+    first = run_cli(args + ["-o", str(tmp_path / "out.jpg")])
+    assert first.returncode == 0, first.stderr
+    record = (tmp_path / "out.json").read_bytes()
+    second = run_cli(args + ["-o", str(tmp_path / "out.png")])
+    assert second.returncode == 0, second.stderr
+    assert (tmp_path / "out.json").read_bytes() == record  # kept; the second run took out-1
+    assert (tmp_path / "out-1.png").exists() and (tmp_path / "out-1.json").exists()
+    (tmp_path / "shot_iter00001.png").write_bytes(b"an earlier run's snapshot")
+    third = run_cli(args + ["-o", str(tmp_path / "shot.png"), "--save_iterations", "1"])
+    assert third.returncode == 0, third.stderr
+    assert (tmp_path / "shot_iter00001.png").read_bytes() == b"an earlier run's snapshot"
+    assert (tmp_path / "shot-1_iter00001.png").exists() and (tmp_path / "shot-1.png").exists()

@@ -13,7 +13,7 @@ SIZE = 96
 
 @pytest.fixture(scope="module")
 def starry_run(data_dir):
-    config = TransferConfig(scales=1, precision="float32", content_weight=5.0, max_size=SIZE, max_iterations=40)
+    config = TransferConfig(scales=1, precision="float32", max_size=SIZE, max_iterations=40)  # default weights
     return run_transfer(data_dir / "tubingen.jpg", [StyleSpec(data_dir / "starry_night.jpg")], config)
 
 
@@ -37,12 +37,13 @@ def test_style_moves_while_content_stays_recognisable(starry_run, texture_run, e
     before, after = gram_distance(extractor, content, style), gram_distance(extractor, output, style)
     print(f"gram distance to the painting: photo {before:.3f}, output {after:.3f}")
     assert after < 0.35 * before
-    # relu4_2 distance to the photo: bounded, and clearly below a result made with no content term.
+    # relu4_2 distance to the photo, against a result made with no content term (measured: 0.97 and
+    # 1.20; at 96 px the 12x9 relu4_2 map of a stylised image is far from the photo's either way).
     ours, lost = content_distance(extractor, output, content), content_distance(extractor, texture, content)
     correlation, baseline = luminance_correlation(output, content), luminance_correlation(texture, content)
     print(f"relu4_2 distance: output {ours:.3f}, texture only {lost:.3f}; "
           f"luminance correlation: output {correlation:.3f}, texture only {baseline:.3f}")
-    assert ours < 0.95 * lost and ours < 1.2
+    assert ours < 0.88 * lost
     assert correlation > 0.5 and baseline < 0.3
 
 
@@ -77,12 +78,22 @@ def test_style_image_keeps_its_aspect_ratio(data_dir, monkeypatch):
     assert seen[1] == (64, 50, 3)  # 1528x1200 scaled to a longest side of 0.5 * 128
 
 
-def test_array_inputs_and_init_types(data_dir):
-    content = small("tubingen.jpg", 48).astype(np.uint8)
-    style = small("the_scream.jpg", 48)
-    for init in ("content", "style", str(data_dir / "starry_night.jpg")):
-        out = stylize(content, [style], TransferConfig(scales=1, precision="float32", content_weight=5.0, max_size=48, max_iterations=2, init_img_type=init))
+def test_the_chosen_start_image_is_where_the_run_starts(data_dir):
+    """One Adam step of 0.01 grey levels from each init type: the result is the start image."""
+    from neural_style.images import load_image, resize_to
+
+    content = small("tubingen.jpg", 64).astype(np.uint8)  # an array input
+    style = small("the_scream.jpg", 64)
+    starts = {"content": content.astype(np.float32), "style": resize_to(style, *content.shape[:2]),
+              str(data_dir / "starry_night.jpg"): resize_to(load_image(data_dir / "starry_night.jpg"), *content.shape[:2])}
+    for init, expected in starts.items():
+        config = TransferConfig(scales=1, precision="float32", max_size=64, max_iterations=1, init_img_type=init,
+                                optimizer="adam", learning_rate=0.01)
+        out = stylize(content, [style], config).astype(np.float32)
         assert out.shape == content.shape
+        # rounding to uint8 and 0.01 of a step; an init file is decoded reduced (libjpeg), hence a mean
+        assert np.abs(out - expected).mean() < 3.0, init
+        assert np.abs(out - starts["content" if init != "content" else "style"]).mean() > 10
 
 
 def test_no_style_is_an_error(data_dir):

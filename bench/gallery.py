@@ -1,0 +1,332 @@
+"""Quality over many image pairs: run configurations, measure them, and make contact sheets to look at.
+
+    python bench/gallery.py run    --out /tmp/gallery --sizes 128 256 512 --configs default s1
+    python bench/gallery.py seg    --out /tmp/gallery --sizes 256 512
+    python bench/gallery.py table  --out /tmp/gallery > table.md
+    python bench/gallery.py sheets --out /tmp/gallery
+
+``run`` stylises every content x style pair of PAIRS (real photos and paintings from ../shared/images)
+at each size with each named configuration (CONFIGS), through the public API, one network build per
+run. ``seg`` runs the Deep Photo Style Transfer sets of ../shared/images/masks segmented and
+unsegmented, with their segmentations as shipped (``png``) and re-saved as JPEG at quality 75
+(``q75``). Every output is a PNG with a JSON record (seconds, per-scale optimiser stops); existing
+outputs are kept, so an interrupted run resumes.
+
+``table`` prints Markdown tables of the yardstick (bench/yardstick.py: ``gram`` distance to the style,
+``content`` relu4_2 distance to the photo) plus ``edges``, the correlation of the photo's and the
+output's layout edges (:func:`edge_correlation`; 1 = the photo's layout is all there). For the segmentation sets it also prints each output
+region's Gram distance to every style region (a row's own region should be its smallest), and the
+early-stop census (scales whose optimiser stopped before its iterations, with the reason).
+``sheets`` writes one contact sheet per size and configuration (rows: pairs; columns: photo, style,
+output) and one side-by-side sheet per size (every configuration in its own column). A script, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared" / "images"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+PAIRS = [
+    ("content/tubingen.jpg", "style/starry_night.jpg"), ("content/golden_gate.jpg", "style/the_scream.jpg"),
+    ("content/hoovertowernight.jpg", "style/composition_vii_kandinsky.jpg"),
+    ("content/astronaut.png", "style/great_wave_hokusai.jpg"), ("content/chelsea.png", "style/woman-with-hat-matisse.jpg"),
+    ("content/coffee.png", "style/shipwreck.jpg"), ("masks/face.jpg", "style/escher_sphere.jpg"),
+    ("masks/00110.jpg", "style/starry_night.jpg"), ("masks/dpst_in1.png", "style/great_wave_hokusai.jpg"),
+    ("masks/dpst_in11.png", "style/composition_vii_kandinsky.jpg"),
+]
+"""Ten real photos (landscape, portrait, night, close-up) with ten paintings, a greyscale one among them."""
+SEG_SETS = ("dpst_in1", "dpst_in11")
+CONFIGS: dict[str, dict] = {
+    "default": {},
+    "s1": {"scales": 1},  # one full-size scale
+    "f32": {"min_scale_side": 32},  # coarse-to-fine with no floor but VGG-19's own 32 px
+    "f64": {"min_scale_side": 64},
+    "f128": {"min_scale_side": 128},
+    "f192": {"min_scale_side": 192},
+}
+
+
+def _stem(path: str) -> str:
+    return Path(path).stem
+
+
+def _run_one(target: Path, content, styles, config, extra: dict) -> None:
+    from neural_style import run_transfer
+    from neural_style.images import save_image
+
+    start = time.perf_counter()
+    result = run_transfer(content, styles, config)
+    save_image(target, result.image)
+    record = {"seconds": round(time.perf_counter() - start, 1), "precision": result.precision,
+              "scales": [vars(s) | {"messages": list(s.messages)} for s in result.scales], **extra}
+    target.with_suffix(".json").write_text(json.dumps(record, default=str))
+    print(f"{target.name}: {record['seconds']} s, scales {result.scale_sizes}", file=sys.stderr, flush=True)
+
+
+def run_pairs(out: Path, sizes: list[int], configs: list[str]) -> None:
+    from neural_style import StyleSpec, TransferConfig
+
+    for size in sizes:
+        for name in configs:
+            for content, style in PAIRS:
+                target = out / f"{_stem(content)}__{_stem(style)}__{size}__{name}.png"
+                if not target.exists():
+                    _run_one(target, SHARED / content, [StyleSpec(SHARED / style)],
+                             TransferConfig(max_size=size, **CONFIGS[name]), {"content": content, "style": style})
+
+
+def _seg_files(out: Path, name: str, variant: str) -> tuple[Path, Path]:
+    """The set's two segmentations, as shipped (png) or re-saved as JPEG quality 75 (q75)."""
+    paths = (SHARED / "masks" / f"{name}_mask.png", SHARED / "masks" / f"{name}_style_mask.png")
+    if variant == "png":
+        return paths
+    copies = tuple(out / f"{p.stem}_q75.jpg" for p in paths)
+    for source, copy in zip(paths, copies):
+        cv2.imwrite(str(copy), cv2.imread(str(source)), [cv2.IMWRITE_JPEG_QUALITY, 75])
+    return copies
+
+
+def run_segmentations(out: Path, sizes: list[int]) -> None:
+    from neural_style import StyleSpec, TransferConfig
+    from neural_style.segmentation import segmentation_styles
+
+    for size in sizes:
+        for name in SEG_SETS:
+            content, style = SHARED / "masks" / f"{name}.png", SHARED / "masks" / f"{name}_style.png"
+            config = TransferConfig(max_size=size)
+            plain = out / f"seg__{name}__{size}__unseg.png"
+            if not plain.exists():
+                _run_one(plain, content, [StyleSpec(style)], config, {"set": name})
+            for variant in ("png", "q75"):
+                target = out / f"seg__{name}__{size}__{variant}.png"
+                if not target.exists():
+                    content_seg, style_seg = _seg_files(out, name, variant)
+                    specs, regions = segmentation_styles(content_seg, [StyleSpec(style)], [style_seg], size, size)
+                    _run_one(target, content, specs, config, {"set": name, "regions": [r.name for r in regions]})
+
+
+LAYOUT_SIZE, LAYOUT_BLUR = 128, 2.0
+
+
+def edge_correlation(output: np.ndarray, content: np.ndarray) -> float:
+    """Layout kept: Pearson correlation of the edge maps of two RGB images, both reduced to a longest side
+    of LAYOUT_SIZE px (area averaging) so the measure is the same at every output size, their luminance
+    blurred by LAYOUT_BLUR px and its Sobel gradient magnitude taken. 1: the photo's layout is all there;
+    painting texture and small detail barely move it, a painting's layout painted over the photo does."""
+    from neural_style.images import fit_longest_side, resize_to
+
+    content = fit_longest_side(content, LAYOUT_SIZE)
+    output = resize_to(output, *content.shape[:2])
+
+    def edges(image):
+        grey = cv2.GaussianBlur(cv2.cvtColor(image.astype(np.float32), cv2.COLOR_RGB2GRAY), (0, 0), LAYOUT_BLUR)
+        return np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)).ravel()
+    return float(np.corrcoef(edges(output), edges(content))[0, 1])
+
+
+def _measure_pair(stick, path: Path, content_path: Path, style_path: Path, size: int) -> dict:
+    from neural_style.images import load_image, resize_to
+
+    output, content, style = load_image(path), load_image(content_path), load_image(style_path)
+    result = stick.measure(output, content, style, size)
+    shape = result["measured_shape"]
+    result["edges"] = edge_correlation(resize_to(output, *shape), resize_to(content, *shape))
+    return result
+
+
+def _stops(record: dict) -> list[str]:
+    """The scales of a run that stopped before their iterations, as ``size:done/planned:reason``."""
+    out = []
+    for scale in _scales(record):
+        if scale["stop_reason"] != "completed" or scale.get("float32_iterations") or scale.get("restarts"):
+            out.append(f"{scale['size']}:{scale['iterations']}/{scale['planned']}:{scale['stop_reason']}"
+                       f"{'+f32 ' + str(scale['float32_iterations']) if scale.get('float32_iterations') else ''}")
+    return out
+
+
+def _scales(record: dict) -> list[dict]:
+    """Per-scale reports of a record; records of c325037 (no reports) are read from scipy's outcomes
+    as logged beside them (``per_scale``: status, message, nit, maxiter per L-BFGS-B call)."""
+    if record.get("scales"):
+        return record["scales"]
+    sizes = record.get("scale_sizes", [])
+    return [{"size": size, "planned": call["maxiter"], "iterations": call["nit"],
+             "stop_reason": "completed" if call["status"] == 1 else ("converged: " + call["message"][:40])}
+            for size, call in zip(sizes, record.get("per_scale", []))]
+
+
+def table_pairs(out: Path, stick) -> None:
+    rows = []
+    for path in sorted(out.glob("*__*__*__*.png")):
+        if path.name.startswith("seg__"):
+            continue
+        content, style, size, name = path.stem.split("__")
+        record = json.loads(path.with_suffix(".json").read_text())
+        pair = next(p for p in PAIRS if _stem(p[0]) == content and _stem(p[1]) == style)
+        m = _measure_pair(stick, path, SHARED / pair[0], SHARED / pair[1], int(size))
+        rows.append((int(size), content, style, name, m["gram"], m["content"], m["edges"], record))
+    print("| size | pair | config | scales | gram | content | edges | seconds | early stops |\n|---|---|---|---|---|---|---|---|---|")
+    for size, content, style, name, gram, cont, edges, record in sorted(rows):
+        sizes = "/".join(str(s["size"]) for s in _scales(record))
+        print(f"| {size} | {content} × {style} | {name} | {sizes} | {gram:.4f} | {cont:.4f} | {edges:.3f} | "
+              f"{record['seconds']} | {' '.join(_stops(record)) or '-'} |")
+    _compare(rows)
+
+
+def _compare(rows: list) -> None:
+    """Each configuration against ``s1`` at equal size and iterations: is it worse on both distances?"""
+    by_key = {(r[0], r[1], r[3]): r for r in rows}
+    configs = sorted({r[3] for r in rows} - {"s1"})
+    print("\n| size | config | pairs | worse on both vs s1 | median gram ratio | median content ratio | median edges diff |")
+    print("|---|---|---|---|---|---|---|")
+    for size in sorted({r[0] for r in rows}):
+        for name in configs:
+            pairs = [(by_key[k], by_key[(size, k[1], "s1")]) for k in by_key
+                     if k[0] == size and k[2] == name and (size, k[1], "s1") in by_key]
+            if not pairs:
+                continue
+            worse = [a[1] for a, b in pairs if a[4] > b[4] and a[5] > b[5]]
+            gram = np.median([a[4] / b[4] for a, b in pairs])
+            cont = np.median([a[5] / b[5] for a, b in pairs])
+            edges = np.median([a[6] - b[6] for a, b in pairs])
+            print(f"| {size} | {name} | {len(pairs)} | {len(worse)} {' '.join(worse)} | {gram:.3f} | {cont:.3f} | {edges:+.3f} |")
+
+
+def _region_masks(seg_path: Path, shape: tuple[int, int]) -> dict[str, np.ndarray]:
+    """``{region name: mask [H, W]}`` of a segmentation, found by the package, resized to ``shape``."""
+    from neural_style.masks import resize_mask
+    from neural_style.segmentation import ANALYSIS_SIZE, Region, find_regions, label_map, read_segmentation
+
+    seg = read_segmentation(seg_path, "segmentation", ANALYSIS_SIZE)
+    centres, _ = find_regions(seg, "segmentation")
+    labels = label_map(seg, centres)
+    return {Region(tuple(int(v) for v in np.rint(c)), 0.0, ()).name: resize_mask((labels == k).astype(np.float32), *shape)
+            for k, c in enumerate(centres)}
+
+
+def _region_distance(stick, output, style, out_mask, style_mask) -> float:
+    from neural_style.losses import gram_matrix
+    from neural_style.masks import resize_mask
+
+    fo, fs = stick.features(output), stick.features(style)
+    total = 0.0
+    for key in stick.style_keys:
+        mo = resize_mask(out_mask, *fo[key].shape[:2])
+        ms = resize_mask(style_mask, *fs[key].shape[:2])
+        target = gram_matrix(fs[key], ms).numpy()
+        total += np.linalg.norm(gram_matrix(fo[key], mo).numpy() - target) / np.linalg.norm(target)
+    return total / len(stick.style_keys)
+
+
+def table_segmentations(out: Path, stick) -> None:
+    from neural_style.images import fit_longest_side, load_image, resize_to
+
+    print("\n| set | size | run | gram | content | edges | early stops | region: distance to own style region (to others) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for path in sorted(out.glob("seg__*.png")):
+        _, name, size, run = path.stem.split("__")
+        size = int(size)
+        content = fit_longest_side(load_image(SHARED / "masks" / f"{name}.png"), size)
+        style = fit_longest_side(load_image(SHARED / "masks" / f"{name}_style.png"), size)
+        output = resize_to(load_image(path), *content.shape[:2])
+        whole = stick.measure(output, content, style, size)
+        edges = edge_correlation(output, content)
+        content_regions = _region_masks(SHARED / "masks" / f"{name}_mask.png", content.shape[:2])
+        style_regions = _region_masks(SHARED / "masks" / f"{name}_style_mask.png", style.shape[:2])
+        cells = []
+        for region, mask in content_regions.items():
+            if region not in style_regions or mask.mean() < 0.01:
+                continue
+            own = _region_distance(stick, output, style, mask, style_regions[region])
+            others = [_region_distance(stick, output, style, mask, m) for r, m in style_regions.items()
+                      if r != region and m.mean() >= 0.01]
+            cells.append(f"{region.split()[-1]} {own:.3f} ({' '.join(f'{o:.3f}' for o in others)})")
+        record = json.loads(path.with_suffix(".json").read_text())
+        print(f"| {name} | {size} | {run} | {whole['gram']:.4f} | {whole['content']:.4f} | {edges:.3f} | "
+              f"{' '.join(_stops(record)) or '-'} | {'; '.join(cells)} |")
+
+
+def _tile(image: np.ndarray, side: int, label: str = "") -> np.ndarray:
+    from neural_style.images import fit_longest_side, to_uint8
+
+    small = to_uint8(fit_longest_side(image, side, enlarge=True))
+    tile = np.full((side, side, 3), 255, np.uint8)
+    y, x = (side - small.shape[0]) // 2, (side - small.shape[1]) // 2
+    tile[y:y + small.shape[0], x:x + small.shape[1]] = small
+    if label:
+        cv2.rectangle(tile, (0, 0), (side, 16), (255, 255, 255), -1)
+        cv2.putText(tile, label[:34], (3, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (0, 0, 0), 1, cv2.LINE_AA)
+    return tile
+
+
+def sheets(out: Path, side: int = 200) -> None:
+    from neural_style.images import load_image, save_image
+
+    sheet_dir = out / "sheets"
+    sheet_dir.mkdir(exist_ok=True)
+    runs = [p for p in out.glob("*__*__*__*.png") if not p.name.startswith("seg__")]
+    for size in sorted({int(p.stem.split("__")[2]) for p in runs}):
+        names = sorted({p.stem.split("__")[3] for p in runs if int(p.stem.split("__")[2]) == size})
+        rows_by_name: dict[str, list] = {n: [] for n in names}
+        side_by_side = []
+        for content, style in PAIRS:
+            base = [_tile(load_image(SHARED / content), side, _stem(content)), _tile(load_image(SHARED / style), side, _stem(style))]
+            found = {n: out / f"{_stem(content)}__{_stem(style)}__{size}__{n}.png" for n in names}
+            outputs = {n: _tile(load_image(p), side, f"{n} {size}px") for n, p in found.items() if p.exists()}
+            for n, tile in outputs.items():
+                rows_by_name[n].append(np.hstack(base + [tile]))
+            if outputs:
+                side_by_side.append(np.hstack(base + [outputs.get(n, _tile(np.full((8, 8, 3), 255.0), side, n)) for n in names]))
+        for n, rows in rows_by_name.items():
+            if rows:
+                save_image(sheet_dir / f"sheet_{size}_{n}.png", np.vstack(rows))
+        if side_by_side:
+            save_image(sheet_dir / f"compare_{size}.png", np.vstack(side_by_side))
+    seg_runs = sorted(out.glob("seg__*.png"))
+    for size in sorted({int(p.stem.split("__")[2]) for p in seg_runs}):
+        rows = []
+        for name in SEG_SETS:
+            masks = SHARED / "masks"
+            tiles = [_tile(load_image(masks / f"{name}{suffix}.png"), side, f"{name}{suffix}")
+                     for suffix in ("", "_mask", "_style", "_style_mask")]
+            tiles += [_tile(load_image(p), side, f"{p.stem.split('__')[3]} {size}px")
+                      for run in ("unseg", "png", "q75") for p in [out / f"seg__{name}__{size}__{run}.png"] if p.exists()]
+            rows.append(np.hstack(tiles))
+        if rows and len({r.shape for r in rows}) == 1:
+            save_image(sheet_dir / f"segmentation_{size}.png", np.vstack(rows))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("stage", choices=("run", "seg", "table", "sheets"))
+    parser.add_argument("--out", type=Path, default=Path("/tmp/gallery"))
+    parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256, 512])
+    parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["default", "s1"])
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.stage == "run":
+        run_pairs(args.out, args.sizes, args.configs)
+    elif args.stage == "seg":
+        run_segmentations(args.out, args.sizes)
+    elif args.stage == "table":
+        from yardstick import Yardstick
+
+        stick = Yardstick()
+        table_pairs(args.out, stick)
+        table_segmentations(args.out, stick)
+    else:
+        sheets(args.out)
+
+
+if __name__ == "__main__":
+    main()
