@@ -205,7 +205,13 @@ def _compare(rows: list) -> None:
 def _region_masks(seg_path: Path, shape: tuple[int, int]) -> dict[str, np.ndarray]:
     """``{region name: mask [H, W]}`` of a segmentation, found by the package, resized to ``shape``."""
     from neural_style.masks import resize_mask
-    from neural_style.segmentation import ANALYSIS_SIZE, Region, find_regions, label_map, read_segmentation
+    from neural_style.segmentation import (
+        ANALYSIS_SIZE,
+        Region,
+        find_regions,
+        label_map,
+        read_segmentation,
+    )
 
     seg = read_segmentation(seg_path, "segmentation", ANALYSIS_SIZE)
     centres, _ = find_regions(seg, "segmentation")

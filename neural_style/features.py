@@ -19,7 +19,6 @@ from neural_style.layers import (
     layer_channels,
 )
 
-
 PRECISIONS = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 """Network precision -> Keras dtype policy. bfloat16: weights stay float32, convolutions run in bf16."""
 FLOAT32_LAYERS = frozenset({"block1_conv1"})

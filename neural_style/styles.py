@@ -15,7 +15,12 @@ from neural_style import images
 from neural_style.config import StyleSpec, normalize_weights
 from neural_style.images import MIN_SIDE
 from neural_style.layers import feature_size
-from neural_style.masks import masks_for_layers, read_mask, resize_mask, style_weight_maps
+from neural_style.masks import (
+    masks_for_layers,
+    read_mask,
+    resize_mask,
+    style_weight_maps,
+)
 from neural_style.objective import StyleTerm, TargetPass
 
 

@@ -3,14 +3,20 @@
 import cv2
 import numpy as np
 import pytest
-from conftest import DATA, STYLE_LAYERS, content_distance, gram_distance, small
+from conftest import DATA, STYLE_LAYERS, gram_distance, small
 
 from neural_style import StyleSpec, TransferConfig, stylize
 from neural_style.errors import NeuralStyleError
 from neural_style.images import load_mask
 from neural_style.masks import clean_mask, read_mask, resize_mask, style_weight_maps
 from neural_style.objective import Objective, TargetPass
-from neural_style.segmentation import ANALYSIS_SIZE, find_regions, label_map, read_segmentation, segmentation_styles
+from neural_style.segmentation import (
+    ANALYSIS_SIZE,
+    find_regions,
+    label_map,
+    read_segmentation,
+    segmentation_styles,
+)
 from neural_style.styles import prepare_styles, style_terms
 
 SIZE = 96

@@ -2,14 +2,13 @@
 
 import numpy as np
 import pytest
+from conftest import DATA, STYLE_LAYERS, gram_distance, small
 
 from neural_style import StyleSpec, TransferConfig, run_transfer
 from neural_style.errors import NeuralStyleError
 from neural_style.features import build_feature_extractor
 from neural_style.images import load_mask
 from neural_style.objective import extract_features
-
-from conftest import DATA, STYLE_LAYERS, gram_distance, small
 
 
 def test_bfloat16_features_stay_within_one_percent_of_float32(vgg_weights):

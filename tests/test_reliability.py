@@ -17,9 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from neural_style import images, jpeg
+from neural_style import StyleSpec, images, jpeg
 from neural_style.errors import NeuralStyleError
-from neural_style import StyleSpec
 from neural_style.segmentation import segmentation_styles
 
 ROOT = Path(__file__).resolve().parent.parent
