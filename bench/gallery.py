@@ -181,6 +181,26 @@ def table_pairs(out: Path, stick) -> None:
         print(f"| {size} | {content} × {style} | {name} | {sizes} | {gram:.4f} | {cont:.4f} | {edges:.3f} | "
               f"{record['seconds']} | {' '.join(_stops(record)) or '-'} |")
     _compare(rows)
+    _census(rows)
+
+
+def _census(rows: list) -> None:
+    """Early stops per size and configuration: scales that ran fewer iterations than planned, why, and
+    how many went on in float32 after bfloat16 stalled."""
+    print("\n| size | config | scales run | stopped early | reasons | finished in float32 (iterations) |")
+    print("|---|---|---|---|---|---|")
+    groups: dict[tuple[int, str], list[dict]] = {}
+    for size, _, _, name, *_, record in rows:
+        groups.setdefault((size, name), []).extend(_scales(record))
+    for (size, name), scales in sorted(groups.items()):
+        early = [x for x in scales if x["iterations"] < x["planned"]]
+        reasons: dict[str, int] = {}
+        for x in early:
+            reasons[x["stop_reason"]] = reasons.get(x["stop_reason"], 0) + 1
+        finished = [x.get("float32_iterations", 0) for x in scales if x.get("float32_iterations")]
+        median = f" (median {int(np.median(finished))})" if finished else ""
+        print(f"| {size} | {name} | {len(scales)} | {len(early)} | "
+              f"{', '.join(f'{k} x{v}' for k, v in reasons.items()) or '-'} | {len(finished)}{median} |")
 
 
 def _compare(rows: list) -> None:
@@ -235,10 +255,11 @@ def _region_distance(stick, output, style, out_mask, style_mask) -> float:
 
 
 def table_segmentations(out: Path, stick) -> None:
+    """Per set and size: the detail of every run (each output region against every style region), then
+    segmented against unsegmented, region by region, and the whole image's content distance."""
     from neural_style.images import fit_longest_side, load_image, resize_to
 
-    print("\n| set | size | run | gram | content | edges | early stops | region: distance to own style region (to others) |")
-    print("|---|---|---|---|---|---|---|---|")
+    detail, own = [], {}
     for path in sorted(out.glob("seg__*.png")):
         _, name, size, run = path.stem.split("__")
         size = int(size)
@@ -246,20 +267,33 @@ def table_segmentations(out: Path, stick) -> None:
         style = fit_longest_side(load_image(SHARED / "masks" / f"{name}_style.png"), size)
         output = resize_to(load_image(path), *content.shape[:2])
         whole = stick.measure(output, content, style, size)
-        edges = edge_correlation(output, content)
         content_regions = _region_masks(SHARED / "masks" / f"{name}_mask.png", content.shape[:2])
         style_regions = _region_masks(SHARED / "masks" / f"{name}_style_mask.png", style.shape[:2])
         cells = []
         for region, mask in content_regions.items():
             if region not in style_regions or mask.mean() < 0.01:
                 continue
-            own = _region_distance(stick, output, style, mask, style_regions[region])
+            distance = _region_distance(stick, output, style, mask, style_regions[region])
             others = [_region_distance(stick, output, style, mask, m) for r, m in style_regions.items()
                       if r != region and m.mean() >= 0.01]
-            cells.append(f"{region.split()[-1]} {own:.3f} ({' '.join(f'{o:.3f}' for o in others)})")
+            own[name, size, run, region] = (distance, float(mask.mean()))
+            cells.append(f"{region.split()[-1]} {distance:.3f} ({' '.join(f'{o:.3f}' for o in others)})")
+        own[name, size, run, "content"] = (whole["content"], 1.0)
         record = json.loads(path.with_suffix(".json").read_text())
-        print(f"| {name} | {size} | {run} | {whole['gram']:.4f} | {whole['content']:.4f} | {edges:.3f} | "
-              f"{' '.join(_stops(record)) or '-'} | {'; '.join(cells)} |")
+        detail.append(f"| {name} | {size} | {run} | {whole['gram']:.4f} | {whole['content']:.4f} | "
+                      f"{edge_correlation(output, content):.3f} | {' '.join(_stops(record)) or '-'} | {'; '.join(cells)} |")
+    print("\n| set | size | run | gram | content | edges | early stops | region: Gram distance to its own style region (to the others) |")
+    print("|---|---|---|---|---|---|---|---|")
+    print("\n".join(detail))
+    print("\n| set | size | region (share) | unsegmented | segmented png | segmented q75 |\n|---|---|---|---|---|---|")
+    for name, size, run, region in sorted(k for k in own if k[2] == "unseg"):
+        base, share = own[name, size, "unseg", region]
+        cells = []
+        for variant in ("png", "q75"):
+            value = own.get((name, size, variant, region), (float("nan"), 0))[0]
+            cells.append(f"{value:.3f} ({100 * (value / base - 1):+.0f} %)")
+        label = "whole image: content distance" if region == "content" else f"{region} ({share:.0%}): Gram to own region"
+        print(f"| {name} | {size} | {label} | {base:.3f} | {' | '.join(cells)} |")
 
 
 def _tile(image: np.ndarray, side: int, label: str = "") -> np.ndarray:

