@@ -83,7 +83,9 @@ def test_all_white_mask_and_one_region_segmentation_reproduce_the_plain_run(tmp_
     masked = stylize(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg", mask=white)], PLAIN)
     one_colour = np.zeros((768, 1024, 3), np.uint8)
     one_colour[:] = (0, 0, 255)  # a segmentation whose one region is the whole picture
-    specs, regions = segmentation_styles(one_colour, [StyleSpec(DATA / "starry_night.jpg")], [one_colour[:500]])
+    style_seg = np.zeros((640, 1024, 3), np.uint8)  # Starry Night's shape
+    style_seg[:] = (0, 0, 255)
+    specs, regions = segmentation_styles(one_colour, [StyleSpec(DATA / "starry_night.jpg")], [style_seg])
     assert len(regions) == 1 and regions[0].content_share == 1.0
     segmented = stylize(DATA / "tubingen.jpg", specs, PLAIN)
     assert masked.tobytes() == plain.tobytes()
@@ -157,17 +159,19 @@ def test_style_push_on_a_small_region_does_not_grow_with_one_over_its_area(extra
 
 
 def test_style_push_does_not_grow_with_the_number_of_regions(extractor):
-    """The 6-region portrait segmentation, every region taking the whole painting: the style
-    gradient equals the unsegmented one's (measured 1.00x; 9.7x when every region had full weight)."""
-    content = small("tubingen.jpg", SIZE)
+    """The 6-region portrait segmentation on a portrait of its shape, every region taking the whole
+    painting: the style gradient stays near the unsegmented one's (measured 1.41x: each region must
+    match the painting by itself, a harder target than the whole image's average) instead of growing
+    with the regions (45x at c325037, where each region had full weight and its own-area Gram)."""
+    content = small("face.jpg", SIZE)
     style = DATA / "starry_night.jpg"
-    purple = np.full((64, 64, 3), (255, 0, 255), np.uint8)  # a style segmentation with none of its colours
+    purple = np.full((40, 64, 3), (255, 0, 255), np.uint8)  # Starry Night's shape, none of the colours
     specs, regions = segmentation_styles(DATA / "dpst_in11_mask.png", [StyleSpec(style)], [purple])
     assert len(regions) == 6 and all(r.style_shares == (None,) for r in regions)
     segmented, plain = style_objective(extractor, content, specs), style_objective(extractor, content, [StyleSpec(style)])
     ratio = np.linalg.norm(segmented(content).gradient) / np.linalg.norm(plain(content).gradient)
     print(f"style gradient, 6 regions / unsegmented: {ratio:.3f}")
-    assert ratio == pytest.approx(1.0, abs=0.1)
+    assert 0.7 < ratio < 2.0
 
 
 def test_a_small_region_keeps_its_content(extractor):
