@@ -201,8 +201,8 @@ def _percent(value: float) -> str:
 def describe_regions(regions: Sequence[Region]) -> str:
     """One note line: every region with its share of the content and of each style's segmentation."""
     def share(value: float | None) -> str:
-        return "missing (whole image used)" if value is None else _percent(value)
+        return "none (whole style image used)" if value is None else _percent(value)
 
     parts = [f"{r.name} {_percent(r.content_share)} of the content, " + ", ".join(
-        f"{share(s)} of style {k}" for k, s in enumerate(r.style_shares)) for r in regions]
+        f"{share(s)} of style_segs[{k}]" for k, s in enumerate(r.style_shares)) for r in regions]
     return f"segmentation regions: {len(regions)}: " + "; ".join(parts)

@@ -120,8 +120,8 @@ def test_segmentation_run_notes_its_regions_and_records_them(tmp_path):
                    "-style_imgs_dir", DATA, "-mask_dir", DATA, "-max_size", "64", "-max_iterations", "3", "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     notes = [line for line in proc.stderr.splitlines() if line.startswith("neural-style: note: segmentation regions")]
-    assert notes == ["neural-style: note: segmentation regions: 3: #000000 black 51% of the content, 49% of style 0; "
-                     "#ffffff white 32% of the content, 36% of style 0; #00ff00 green 17% of the content, 15% of style 0"]
+    assert notes == ["neural-style: note: segmentation regions: 3: #000000 black 51% of the content, 49% of style_segs[0]; "
+                     "#ffffff white 32% of the content, 36% of style_segs[0]; #00ff00 green 17% of the content, 15% of style_segs[0]"]
     record = json.loads(out.with_suffix(".json").read_text())
     assert [r["name"] for r in record["regions"]] == ["#000000 black", "#ffffff white", "#00ff00 green"]
     assert sum(r["content_share"] for r in record["regions"]) == pytest.approx(1.0)

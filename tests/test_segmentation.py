@@ -107,7 +107,7 @@ def test_region_missing_from_a_style_falls_back_to_the_whole_style_image():
     water = [k for k, r in enumerate(regions) if r.name.endswith("green")]
     assert len(water) == 1 and regions[water[0]].style_shares == (None,)
     assert specs[water[0]].style_mask is None and specs[water[0]].mask.mean() > 0.1
-    assert "#00ff00 green 17% of the content, missing (whole image used) of style 0" in describe_regions(regions)
+    assert "#00ff00 green 17% of the content, none (whole style image used) of style_segs[0]" in describe_regions(regions)
 
 
 def test_each_style_image_gets_its_regions_and_shares_the_content_masks():
