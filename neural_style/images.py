@@ -15,6 +15,7 @@ import numpy as np
 
 from neural_style import jpeg
 from neural_style.errors import NeuralStyleError
+from neural_style.layers import MIN_SIDE
 
 _PNG_MAGIC = b"\x89PNG"
 _JPEG_MAGIC = b"\xff\xd8"
@@ -190,8 +191,6 @@ def fit_longest_side(image: np.ndarray, longest: int, enlarge: bool = False) -> 
     return resize_to(image, *scaled_shape(image.shape[0], image.shape[1], longest))
 
 
-MIN_SIDE = 32
-"""Shortest side (px) an image may have after sizing: VGG-19 pools five times (2^5 = 32)."""
 
 
 def check_min_side(shape: tuple[int, ...], what: str) -> None:

@@ -17,6 +17,9 @@ from neural_style.errors import NeuralStyleError
 # (block, convolutions in the block, channels) for VGG-19.
 VGG19_BLOCKS = ((1, 2, 64), (2, 2, 128), (3, 4, 256), (4, 4, 512), (5, 4, 512))
 
+MIN_SIDE = 32
+"""Shortest side (px) an image may have after sizing: VGG-19 pools five times (2^5 = 32)."""
+
 # Keras' "caffe" preprocessing: RGB -> BGR, minus this mean pixel (B, G, R), values in 0..255.
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 

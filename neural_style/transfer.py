@@ -18,7 +18,13 @@ from neural_style.features import build_feature_extractor, resolve_precision
 from neural_style.layers import CAFFE_MEAN_BGR
 from neural_style.objective import Objective, TargetPass
 from neural_style.optimizers import OPTIMIZERS, Callback, OptimizationResult
-from neural_style.styles import PreparedStyle, prepare_styles, style_terms, styles_at
+from neural_style.styles import (
+    PreparedStyle,
+    check_stored,
+    prepare_styles,
+    style_terms,
+    styles_at,
+)
 from neural_style.weights import load_vgg19_weights
 
 NOISE_AMPLITUDE = 20.0
@@ -84,6 +90,8 @@ def initial_image(config: TransferConfig, content: np.ndarray, styles: Sequence[
         rng = np.random.default_rng(config.seed)
         noise = np.array(CAFFE_MEAN_BGR[::-1], np.float32) + rng.uniform(-NOISE_AMPLITUDE, NOISE_AMPLITUDE, content.shape)
         return (config.noise_ratio * noise + (1.0 - config.noise_ratio) * content).astype(np.float32)
+    if kind == "style" and styles[0].image is None:
+        raise NeuralStyleError("init_img_type style needs the first style to be an image file, not a stored style")
     source = styles[0].image if kind == "style" else images.load_image(kind, "init_img_type", max(height, width))
     return images.resize_to(source, height, width)
 
@@ -166,6 +174,7 @@ def run_transfer(
     specs = [s if isinstance(s, StyleSpec) else StyleSpec(s) for s in styles]
     if not specs:
         raise NeuralStyleError("at least one style image is needed")
+    check_stored(specs, config)
     device, warning = resolve_device(config.device)
     if warning:
         warnings.warn(warning, RuntimeWarning, stacklevel=2)

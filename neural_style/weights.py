@@ -31,6 +31,30 @@ def shipped_weights_path() -> Path:
     return Path(str(resources.files("neural_style") / "data" / SHIPPED_WEIGHTS))
 
 
+def weights_fingerprint(source: str = "default") -> str:
+    """What identifies a weights source in a style library entry: the sha256 of its file (the shipped
+    file's is known), or ``keras-imagenet`` for Keras' download, which this machine may never see."""
+    if source == "default":
+        return SHIPPED_SHA256
+    if source == "imagenet":
+        return "keras-imagenet"
+    if not Path(source).is_file():
+        raise NeuralStyleError(f"weights must be 'default', 'imagenet' or an existing file. Received: weights={source!r}")
+    return file_sha256(source)
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file, read in 1 MB blocks; NeuralStyleError if it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise NeuralStyleError(f"cannot read {path}: {exc.strerror}") from None
+    return digest.hexdigest()
+
+
 def load_vgg19_weights(source: str = "default") -> WeightDict:
     """Load weights from ``"default"`` (the shipped file, offline), ``"imagenet"`` (Keras' float32
     download) or a path to a Keras ``.h5``/``.weights.h5`` file or an ``.npz`` in the shipped format."""

@@ -7,11 +7,19 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
 DATA = Path(__file__).parent / "data"
 STYLE_LAYERS = ("block1_relu1", "block2_relu1", "block3_relu1", "block4_relu1", "block5_relu1")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_style_library(tmp_path_factory) -> Path:
+    """No test reads or writes the user's style library: the default one is a fresh file here."""
+    path = tmp_path_factory.mktemp("default_library") / "styles.sqlite"
+    os.environ["NEURAL_STYLE_LIBRARY"] = str(path)
+    return path
 
 
 @pytest.fixture(scope="session")

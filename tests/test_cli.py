@@ -11,7 +11,8 @@ from pathlib import Path
 import cv2
 import pytest
 
-from neural_style.cli import _long_option_names, normalize_argv
+from neural_style.argv import normalize_argv
+from neural_style.cli.run import _long_option_names
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = "tests/data"

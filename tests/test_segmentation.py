@@ -84,7 +84,7 @@ def test_a_photo_or_painting_is_not_a_segmentation(photo):
 
 def test_no_region_at_all_is_an_error_not_a_crash(monkeypatch):
     """c325037 ended in 'argmin of an empty sequence' (exit 1) when no colour was frequent enough."""
-    import neural_style.segmentation as segmentation
+    from neural_style import segmentation
 
     monkeypatch.setattr(segmentation, "REGION_MIN_SHARE", 1.01)  # no region can be that large
     with pytest.raises(NeuralStyleError, match="content_seg: not a segmentation: no flat colour covers"):

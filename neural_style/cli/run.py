@@ -1,4 +1,4 @@
-"""The ``neural-style`` command: click options -> frozen config -> stylize -> atomic save + JSON record.
+"""``neural-style [options]``: click options -> frozen config -> stylize -> atomic save + JSON record.
 
 neural-style-tf's option names work in both spellings (``-content_img`` and ``--content_img``), and list
 options take several values after one flag (``--style_imgs a.jpg b.jpg``), as with argparse's
@@ -7,27 +7,22 @@ options take several values after one flag (``--style_imgs a.jpg b.jpg``), as wi
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
-import traceback
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 import click
 import numpy as np
 
 from neural_style import images
-from neural_style.argv import normalize_argv
 from neural_style.config import StyleSpec, TransferConfig, normalize_weights
 from neural_style.errors import NeuralStyleError
+from neural_style.library import PREFIX, StoredStyle, StyleLibrary
 from neural_style.masks import check_aspect, read_mask
 from neural_style.outputs import choose_output, versions, write_record
 from neural_style.segmentation import Region, describe_regions, segmentation_styles
-from neural_style.terminal import Interrupted, Progress, StopSignal, quiet_native_output
-
-EXIT_BAD_INPUT = 2
+from neural_style.terminal import Interrupted, Progress
 
 
 def resolve_input(name: str, directory: str, what: str) -> Path:
@@ -73,7 +68,9 @@ def build_styles(opts: dict) -> tuple[list[StyleSpec], list[Path], tuple[Path, l
     :func:`segmentation_styles` expands the specs by region once the files are checked."""
     if not opts["style_imgs"]:
         raise NeuralStyleError("style_imgs: at least one style image is needed (--style_imgs painting.jpg)")
-    paths = [resolve_input(p, opts["style_imgs_dir"], f"style_imgs[{k}]") for k, p in enumerate(opts["style_imgs"])]
+    library = StyleLibrary(opts["library"])
+    paths = [library.get(p[len(PREFIX):]) if p.startswith(PREFIX) else resolve_input(p, opts["style_imgs_dir"], f"style_imgs[{k}]")
+             for k, p in enumerate(opts["style_imgs"])]
     weights = _numbers(opts["style_imgs_weights"], "style_imgs_weights") or (1.0,) * len(paths)
     if len(weights) != len(paths):
         raise NeuralStyleError(f"style_imgs_weights needs one weight per style image: {len(paths)} image(s), "
@@ -89,7 +86,7 @@ def build_styles(opts: dict) -> tuple[list[StyleSpec], list[Path], tuple[Path, l
         raise NeuralStyleError("style_mask_imgs are given but --style_mask is off; add --style_mask (or -style_mask 1)")
     normalize_weights("style_imgs_weights", weights, len(paths))  # finite, >= 0, not all zero
     specs = [StyleSpec(p, w, m) for p, w, m in zip(paths, weights, masks, strict=True)]
-    inputs = paths + [m for m in masks if m is not None]
+    inputs = [p for p in paths if isinstance(p, Path)] + [m for m in masks if m is not None]
     if opts["content_seg"] is None:
         if opts["style_segs"]:
             raise NeuralStyleError("style_segs need a --content_seg (the output's segmentation) too")
@@ -98,9 +95,11 @@ def build_styles(opts: dict) -> tuple[list[StyleSpec], list[Path], tuple[Path, l
         raise NeuralStyleError("use either --style_mask with --style_mask_imgs or --content_seg with --style_segs, not both")
     content_seg = _resolve_mask(opts["content_seg"], opts, "content_seg")
     style_segs = [_resolve_mask(n, opts, f"style_segs[{k}]") for k, n in enumerate(opts["style_segs"])]
-    if len(style_segs) != len(paths):
-        raise NeuralStyleError(f"style_segs needs one segmentation per style image: {len(paths)} image(s), "
-                               f"{len(style_segs)} received")
+    files = sum(isinstance(p, Path) for p in paths)
+    if len(style_segs) != files:
+        stored = " (a stored style brings its own regions)" if files < len(paths) else ""
+        raise NeuralStyleError(f"style_segs needs one segmentation per style image file: {files} file(s), "
+                               f"{len(style_segs)} received{stored}")
     return specs, inputs + [content_seg, *style_segs], (content_seg, style_segs)
 
 
@@ -121,7 +120,7 @@ def _check_images(content: Path, specs: Sequence[StyleSpec], segmentations: tupl
         images.check_min_side(images.scaled_shape(shape[0], shape[1], config.max_size), "content_img")
     images.check_min_side(shape, "content_img")
     style_shapes = [images.load_image(path, f"style_imgs[{k}]", round(config.style_scale * config.max_size)).shape
-                    for k, path in enumerate(spec.image for spec in specs)]
+                    for k, path in enumerate(spec.image for spec in specs) if not isinstance(path, StoredStyle)]
     for k, spec in enumerate(specs):
         if isinstance(spec.mask, Path):
             mask = images.load_mask(spec.mask, f"style_mask_imgs[{k}]")
@@ -135,11 +134,28 @@ def _check_images(content: Path, specs: Sequence[StyleSpec], segmentations: tupl
         images.load_image(config.init_img_type, "init_img_type", config.max_size)
 
 
+def cache_styles(library: StyleLibrary, specs: Sequence[StyleSpec], segmentations: tuple[Path, list[Path]] | None,
+                 config: TransferConfig) -> tuple[list[StyleSpec], tuple[Path, list[Path]] | None]:
+    """``--cache_styles``: each style file (with its segmentation) replaced by its library entry, added
+    on first use; the segmentations left are the content's only."""
+    segs = iter(segmentations[1] if segmentations else [])
+    out = []
+    for spec in specs:
+        if isinstance(spec.image, StoredStyle):
+            out.append(spec)
+            continue
+        stored = library.find_or_add(spec.image, next(segs, None), config.weights, config.pooling_type)
+        out.append(replace(spec, image=stored))
+    return out, None if segmentations is None else (segmentations[0], [])
+
+
 def _spec_record(spec: StyleSpec) -> dict:
     """A StyleSpec for the JSON record: paths as text, arrays (segmentation regions) by their shape."""
     def describe(value):
+        if isinstance(value, StoredStyle):
+            return PREFIX + value.name + (f" region {value.region}" if value.region else "")
         return f"array {list(value.shape)}" if isinstance(value, np.ndarray) else value
-    return {key: describe(value) for key, value in asdict(spec).items()}
+    return {field.name: describe(getattr(spec, field.name)) for field in fields(spec)}
 
 
 LIST = {"multiple": True}
@@ -190,6 +206,10 @@ DEFAULTS = TransferConfig()
               help="Iterations per scale, coarsest first (default: max_iterations split 4:2:1).")
 @click.option("--print_iterations", type=int, default=50, show_default=True, help="Log every N (--verbose).")
 @click.option("--save_iterations", type=int, default=0, show_default=True, help="Save a snapshot every N.")
+@click.option("--library", default=None, help="Style library file (default: $NEURAL_STYLE_LIBRARY, else "
+              "~/.local/share/neural-style/styles.sqlite); --style_imgs lib:NAME uses its entries.")
+@click.option("--cache_styles", is_flag=True, help="Add each style image file to the library on first use "
+              "and take its Grams from there (later runs skip its forward passes).")
 @click.option("--device", default=None, help="/cpu:0 or /gpu:0 (falls back to the CPU). Default: GPU if present.")
 @click.option("-v", "--verbose", is_flag=True, help="Log lines instead of a bar; tracebacks on internal errors.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
@@ -205,6 +225,8 @@ def command(**opts) -> None:
         inputs.append(Path(config.init_img_type))
     output = choose_output(opts["output"], opts["img_output_dir"], opts["img_name"], opts["overwrite"], [content, *inputs])
     _check_images(content, specs, segmentations, config)
+    if opts["cache_styles"]:
+        specs, segmentations = cache_styles(StyleLibrary(opts["library"]), specs, segmentations, config)
     regions: list[Region] = []
     if segmentations is not None:
         specs, regions = segmentation_styles(segmentations[0], specs, segmentations[1], config.max_size,
@@ -246,35 +268,3 @@ def command(**opts) -> None:
 def _long_option_names() -> frozenset[str]:
     return frozenset(opt.lstrip("-") for param in command.params for opt in param.opts + param.secondary_opts
                      if opt.startswith("--")) | {"no-style_mask"}
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point: exit 0 on success, 2 on bad input (one line on stderr), 130/143 when interrupted
-    by SIGINT/SIGTERM (the best image so far is saved once the first scale has finished)."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    verbose = any(a in ("-v", "--verbose", "-verbose") for a in args)
-    if verbose:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # TensorFlow's warnings, not its info lines
-    stop = StopSignal()
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        with quiet_native_output(not verbose):
-            command.main(normalize_argv(args, _long_option_names()), prog_name="neural-style", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except (click.ClickException, NeuralStyleError) as exc:
-        message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
-        click.echo(f"neural-style: error: {message}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    except Interrupted:  # the image and its record are saved
-        sys.exit(stop.exit_code)
-    except (click.Abort, KeyboardInterrupt):  # before the first scale finished: nothing to save yet
-        click.echo("neural-style: interrupted", err=True)
-        sys.exit(stop.exit_code)
-    except Exception as exc:  # noqa: BLE001 - last resort: one line, traceback only with --verbose
-        if verbose:
-            traceback.print_exc()
-        click.echo(f"neural-style: internal error: {type(exc).__name__}: {exc}", err=True)
-        sys.exit(1)
-    finally:
-        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,82 @@
+"""Make the README's pictures: run its commands through the CLI, time them, and lay out photo | style
+or mask | result at 320 px high, 8 px apart, as docs/example.jpg and docs/masked.jpg; and docs/blend.jpg:
+the photo, then Starry Night alone, the Great Wave alone and their stored 50/50 blend (style library).
+
+    python bench/docs_images.py --out /tmp/docs_out      # then look at them and copy them into docs/
+
+A script, not a test; its wall times are the ones the README's captions quote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+HEIGHT, GAP = 320, 8
+RUNS = {
+    "example": (["-content_img", "astronaut.png", "-style_imgs", "starry_night.jpg"], "image_input/starry_night.jpg"),
+    "masked": (["-content_img", "astronaut.png", "-style_imgs", "starry_night.jpg", "composition_vii_kandinsky.jpg",
+                "-style_mask", "1", "-style_mask_imgs", "astronaut_mask.png", "astronaut_mask_inv.png"],
+               "masks/astronaut_mask.png"),
+}
+
+
+def tile(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    width = round(image.shape[1] * HEIGHT / image.shape[0])
+    return cv2.resize(image, (width, HEIGHT), interpolation=cv2.INTER_AREA)
+
+
+def cli(*args: str) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, str(REPO / "cli.py"), *args], check=True, cwd=REPO)
+    return time.perf_counter() - start
+
+
+def blend_sheet(out: Path) -> None:
+    """The stored blend next to each painting alone, all through the library (a fresh one in ``out``)."""
+    library = ["--library", str(out / "docs.sqlite")]
+    (out / "docs.sqlite").unlink(missing_ok=True)
+    for name, image in (("starry", "starry_night.jpg"), ("wave", "great_wave_hokusai.jpg")):
+        print(f"add {name}: {cli('styles', *library, 'add', name, image):.0f} s", flush=True)
+    cli("styles", *library, "blend", "starry+wave", "starry:0.5", "wave:0.5")
+    tiles = [tile(REPO / "image_input" / "astronaut.png")]
+    for name in ("starry", "wave", "starry+wave"):
+        result = out / f"blend_{name}.png"
+        seconds = cli("-content_img", "astronaut.png", "-style_imgs", f"lib:{name}", *library, "-o", str(result),
+                      "--overwrite", "-q")
+        print(f"lib:{name}: {seconds:.0f} s", flush=True)
+        tiles.append(tile(result))
+    gap = np.full((HEIGHT, GAP, 3), 255, np.uint8)
+    sheet = np.hstack([part for t in tiles for part in (t, gap)][:-1])
+    cv2.imwrite(str(out / "blend.jpg"), sheet, [cv2.IMWRITE_JPEG_QUALITY, 90])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("/tmp/docs_out"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, (cli_args, middle) in RUNS.items():
+        result = args.out / f"{name}_result.png"
+        start = time.perf_counter()
+        subprocess.run([sys.executable, str(REPO / "cli.py"), *cli_args, "-o", str(result), "--overwrite", "-q"],
+                       check=True, cwd=REPO)
+        seconds = time.perf_counter() - start
+        tiles = [tile(REPO / "image_input" / "astronaut.png"), tile(REPO / middle), tile(result)]
+        gap = np.full((HEIGHT, GAP, 3), 255, np.uint8)
+        sheet = np.hstack([tiles[0], gap, tiles[1], gap, tiles[2]])
+        cv2.imwrite(str(args.out / f"{name}.jpg"), sheet, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        print(f"{name}: {seconds:.0f} s -> {args.out / (name + '.jpg')}", flush=True)
+    blend_sheet(args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,491 @@
+"""The style library: a style's Gram matrices stored once in an SQLite file and reused, blended,
+exported and imported without the painting ("Deep Imitator"'s external style database).
+
+An entry holds, for one style image (or a blend of entries), the Gram matrix ``[N, N]`` of every
+layer in ``layers`` at every longest side in ``sizes`` (the ladder), for the whole image and, when it
+was added with a segmentation, for each colour region. Storage per entry and size (the default six
+layers, upper triangles only since a Gram is symmetric): 437,216 values, 0.87 MB in float16, 1.75 MB
+in float32; the default ladder of five sizes is 4.4 MB (float16) per region.
+
+Nothing here needs TensorFlow: listing, showing, blending and sharing a library start in well under a
+second. Computing the Grams (``StyleLibrary.add``) imports it on use.
+
+Concurrency: the file is in WAL mode and every change is one ``BEGIN IMMEDIATE`` transaction, so
+several processes may add to one library at once; a reader never sees half an entry.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from neural_style.errors import NeuralStyleError
+from neural_style.grams import between_sizes, blend_grams, decode_gram, encode_gram
+
+SCHEMA_VERSION = 1
+"""``PRAGMA user_version`` of a current library. Older files are migrated on open (``_MIGRATIONS``)."""
+APPLICATION_ID = 0x4E53544C
+"""``PRAGMA application_id`` ("NSTL"): an SQLite file of another program is refused, not altered."""
+LADDER = (128, 256, 512, 1024, 2048)
+"""Default stored sizes (longest side, px). 128 px is the smallest coarse-to-fine scale (the floor,
+``TransferConfig.min_scale_side``); 2048 px the largest output a 24 GB machine runs comfortably."""
+STORED_LAYERS = ("block1_relu1", "block2_relu1", "block3_relu1", "block4_relu1", "block5_relu1", "block4_relu2")
+"""relu1_1..relu5_1 (the default style layers) and relu4_2 (the seed paper's)."""
+STORAGE_DTYPES = ("float16", "float32")
+DEFAULT_DTYPE = "float16"
+"""float16 with a scale per matrix (Grams reach 5e6, beyond float16's 65504): bench/README.md, "Style
+library", measures its cost on the yardstick."""
+WHOLE = ""
+"""Region key of the whole style image; a segmentation region's key is its colour, ``#rrggbb``."""
+PREFIX = "lib:"
+"""``--style_imgs lib:NAME`` names a stored style."""
+ENV_VAR = "NEURAL_STYLE_LIBRARY"
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
+BUSY_TIMEOUT_S = 60.0
+
+_MIGRATIONS = (
+    """
+    CREATE TABLE styles (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        provenance TEXT NOT NULL
+    );
+    CREATE TABLE regions (
+        style_id INTEGER NOT NULL REFERENCES styles(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        share REAL NOT NULL,
+        PRIMARY KEY (style_id, key)
+    );
+    CREATE TABLE grams (
+        style_id INTEGER NOT NULL REFERENCES styles(id) ON DELETE CASCADE,
+        size INTEGER NOT NULL,
+        region TEXT NOT NULL,
+        layer TEXT NOT NULL,
+        channels INTEGER NOT NULL,
+        dtype TEXT NOT NULL,
+        scale REAL NOT NULL,
+        data BLOB NOT NULL,
+        sha256 TEXT NOT NULL,
+        PRIMARY KEY (style_id, size, region, layer)
+    );
+    """,
+)
+"""``_MIGRATIONS[v]`` takes a file from schema version ``v`` to ``v + 1`` (0 is a new, empty file)."""
+
+
+def default_library_path() -> Path:
+    """``$NEURAL_STYLE_LIBRARY``, else ``$XDG_DATA_HOME/neural-style/styles.sqlite`` (``~/.local/share``)."""
+    if os.environ.get(ENV_VAR):
+        return Path(os.environ[ENV_VAR])
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "neural-style" / "styles.sqlite"
+
+
+def check_name(name: str) -> str:
+    """A style name: 1-64 letters, digits, ``. _ + -``, starting with a letter or digit."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise NeuralStyleError(f"a style name is 1-64 letters, digits, '.', '_', '+' or '-', starting with a letter "
+                               f"or digit. Received: {name!r}")
+    return name
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where an entry's Grams came from. ``weights_sha256`` and ``pooling`` must match a run that uses
+    it (they change every Gram); the rest is for people. ``blend_of``: ``((name, weight), ...)``."""
+
+    source: str
+    source_sha256: str
+    width: int
+    height: int
+    weights_sha256: str
+    pooling: str
+    precision: str
+    tool_version: str
+    created: str
+    segmentation: str | None = None
+    segmentation_sha256: str | None = None
+    blend_of: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class EntryInfo:
+    """What ``styles list``/``show`` print: sizes ascending, layers in storage order, regions
+    ``{key: share of the style image}``, storage bytes and dtype."""
+
+    name: str
+    kind: str
+    provenance: Provenance
+    sizes: tuple[int, ...]
+    layers: tuple[str, ...]
+    regions: Mapping[str, float]
+    nbytes: int
+    dtype: str
+
+
+@dataclass(frozen=True)
+class StoredStyle:
+    """A stored style where a style image would go (``StyleSpec(image=StoredStyle)``): reads its Grams
+    on demand. ``region``: the region whose Grams are used (WHOLE, or a key from ``info.regions``)."""
+
+    library: Path
+    info: EntryInfo
+    region: str = WHOLE
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    def in_region(self, key: str) -> StoredStyle:
+        """The same entry restricted to one of its segmentation regions."""
+        return replace(self, region=key)
+
+    def grams_at(self, size: float, layers: Sequence[str]) -> dict[str, np.ndarray]:
+        """``{layer: [N, N]}`` float32 at longest side ``size`` (:func:`between_sizes`)."""
+        missing = [layer for layer in layers if layer not in self.info.layers]
+        if missing:
+            raise NeuralStyleError(f"stored style {self.name!r} has no Grams for layer(s) {', '.join(missing)}; "
+                                   f"it has {', '.join(self.info.layers)} (re-add it with --layers)")
+        parts = between_sizes(size, self.info.sizes)
+        with StyleLibrary(self.library)._read() as db:
+            stored = [_read_grams(db, self.library, self.info.name, s, self.region, layers) for s, _ in parts]
+        if len(parts) == 1:
+            return stored[0]
+        return blend_grams([w for _, w in parts], stored)
+
+
+def _read_grams(db: sqlite3.Connection, path: Path, name: str, size: int, region: str,
+                layers: Sequence[str]) -> dict[str, np.ndarray]:
+    out = {}
+    for layer in layers:
+        row = db.execute("SELECT g.channels, g.dtype, g.scale, g.data, g.sha256 FROM grams g JOIN styles s "
+                         "ON g.style_id = s.id WHERE s.name = ? AND g.size = ? AND g.region = ? AND g.layer = ?",
+                         (name, size, region, layer)).fetchone()
+        if row is None:
+            raise NeuralStyleError(f"style library {path}: entry {name!r} lacks {layer} at {size} px; remove and re-add it")
+        channels, dtype, scale, data, checksum = row
+        if hashlib.sha256(data).hexdigest() != checksum:
+            raise NeuralStyleError(f"style library {path}: entry {name!r}, {layer} at {size} px fails its checksum "
+                                   "(the file is damaged); remove and re-add the entry")
+        out[layer] = decode_gram(data, channels, dtype, scale)
+    return out
+
+
+class StyleLibrary:
+    """One library file. Entries are written whole in one transaction; every method raises
+    NeuralStyleError (one line) for a damaged file, an unknown name or a name taken."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else default_library_path()
+
+    # -- connections -------------------------------------------------------------------------------
+
+    @contextmanager
+    def _connect(self, write: bool) -> Iterator[sqlite3.Connection]:
+        if not write and not self.path.exists():
+            db = sqlite3.connect(":memory:")  # an absent library reads as an empty one
+            try:
+                self._migrate(db)
+                yield db
+            finally:
+                db.close()
+            return
+        try:
+            if write:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            mode = "rwc" if write else "rw" if os.access(self.path, os.W_OK) else "ro"
+            uri = f"{self.path.resolve().as_uri()}?mode={mode}"
+            db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise NeuralStyleError(f"style library {self.path}: cannot open it: {exc}") from None
+        try:
+            db.execute("PRAGMA foreign_keys = ON")
+            self._check(db)
+            if mode != "ro":
+                self._migrate(db)
+            yield db
+        except sqlite3.DatabaseError as exc:
+            raise NeuralStyleError(f"style library {self.path}: damaged or not a style library ({exc})") from None
+        finally:
+            db.close()
+
+    def _check(self, db: sqlite3.Connection) -> None:
+        application_id, version, tables = db.execute(  # one statement: one snapshot, whatever others write
+            "SELECT a.application_id, v.user_version, (SELECT count(*) FROM sqlite_master) "
+            "FROM pragma_application_id AS a, pragma_user_version AS v").fetchone()
+        if application_id not in (0, APPLICATION_ID) or (application_id == 0 and version != 0):
+            raise NeuralStyleError(f"style library {self.path}: an SQLite file of another program, not a style library")
+        if version == 0 and tables:
+            raise NeuralStyleError(f"style library {self.path}: an SQLite file of another program, not a style library")
+        if version > SCHEMA_VERSION:
+            raise NeuralStyleError(f"style library {self.path}: schema version {version} is newer than this "
+                                   f"neural-style's ({SCHEMA_VERSION}); upgrade neural-style to use it")
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        """Bring the file to SCHEMA_VERSION, one step at a time, each step in one transaction."""
+        if db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return
+        if str(self.path) != ":memory:" and self.path.exists():
+            db.execute("PRAGMA journal_mode = WAL")
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]  # another process may have done it
+            for step in range(version, SCHEMA_VERSION):
+                for statement in filter(str.strip, _MIGRATIONS[step].split(";")):
+                    db.execute(statement)  # not executescript(), which would commit the open transaction
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _read(self):
+        return self._connect(write=False)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._connect(write=True) as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        with self._read() as db:
+            return [row[0] for row in db.execute("SELECT name FROM styles ORDER BY name")]
+
+    def entries(self) -> list[EntryInfo]:
+        """Every entry's description, by name (one query each for styles, regions and Gram sizes)."""
+        with self._read() as db:
+            return self._infos(db)
+
+    def _infos(self, db: sqlite3.Connection, name: str | None = None) -> list[EntryInfo]:
+        where, args = ("WHERE s.name = ?", (name,)) if name is not None else ("", ())
+        styles = db.execute(f"SELECT s.id, s.name, s.kind, s.provenance FROM styles s {where} ORDER BY s.name", args).fetchall()
+        grams: dict[int, list] = {}
+        for row in db.execute("SELECT style_id, size, layer, dtype, length(data) FROM grams"):
+            grams.setdefault(row[0], []).append(row[1:])
+        regions: dict[int, dict[str, float]] = {}
+        for style_id, key, share in db.execute("SELECT style_id, key, share FROM regions ORDER BY share DESC"):
+            regions.setdefault(style_id, {})[key] = share
+        infos = []
+        for style_id, entry_name, kind, provenance in styles:
+            rows = grams.get(style_id, [])
+            provenance = json.loads(provenance)
+            provenance["blend_of"] = tuple(tuple(pair) for pair in provenance.get("blend_of", ()))
+            infos.append(EntryInfo(
+                entry_name, kind, Provenance(**provenance), tuple(sorted({r[0] for r in rows})),
+                tuple(dict.fromkeys(r[1] for r in rows)), regions.get(style_id, {}), sum(r[3] for r in rows),
+                "/".join(sorted({r[2] for r in rows})),
+            ))
+        return infos
+
+    def info(self, name: str) -> EntryInfo:
+        with self._read() as db:
+            found = self._infos(db, name)
+            if not found:
+                raise self._unknown(db, name)
+            return found[0]
+
+    def get(self, name: str) -> StoredStyle:
+        """The stored style ``name``, for ``StyleSpec(image=...)``."""
+        return StoredStyle(self.path, self.info(name))
+
+    def _unknown(self, db: sqlite3.Connection, name: str) -> NeuralStyleError:
+        names = [row[0] for row in db.execute("SELECT name FROM styles")]
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(close)}?" if close else f" ({len(names)} stored; see 'neural-style styles list')"
+        return NeuralStyleError(f"style library {self.path}: no style named {name!r}{hint}")
+
+    def grams(self, name: str, size: int, region: str = WHOLE) -> dict[str, np.ndarray]:
+        """The stored Grams of one size and region, exactly as stored (decoded to float32)."""
+        info = self.info(name)
+        with self._read() as db:
+            return _read_grams(db, self.path, name, size, region, info.layers)
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    def add(self, name: str, image: str | Path | np.ndarray, segmentation: str | Path | np.ndarray | None = None,
+            sizes: Sequence[int] = LADDER, layers: Sequence[str] = STORED_LAYERS, dtype: str = DEFAULT_DTYPE,
+            weights: str = "default", pooling: str = "avg", replace_existing: bool = False) -> EntryInfo:
+        """Compute a style's Grams (a float32 VGG-19; about 20 s for the default ladder on 2 CPU cores,
+        most of it at 2048 px) and store them as ``name``. ``image``/``segmentation``: path or array."""
+        from neural_style.layers import canonical_layer_name
+        from neural_style.styles import ladder_grams
+        from neural_style.weights import weights_fingerprint
+
+        check_name(name)
+        if dtype not in STORAGE_DTYPES:
+            raise NeuralStyleError(f"dtype must be one of {', '.join(STORAGE_DTYPES)}. Received: dtype={dtype!r}")
+        sizes = sorted({int(size) for size in sizes})
+        if not sizes or sizes[0] < 32 or sizes[-1] > 8192:
+            raise NeuralStyleError(f"sizes must be longest sides between 32 and 8192 px. Received: {list(sizes)}")
+        layers = tuple(dict.fromkeys(canonical_layer_name(layer) for layer in layers))
+        if not replace_existing and name in self.names():
+            raise NeuralStyleError(f"style library {self.path}: a style named {name!r} exists; remove it first or "
+                                   "choose another name")
+        grams, shares, (height, width) = ladder_grams(image, segmentation, sizes, layers, weights, pooling)
+        provenance = Provenance(
+            _source_name(image), _sha256(image), int(width), int(height), weights_fingerprint(weights), pooling,
+            "float32", _version(), _now(), None if segmentation is None else _source_name(segmentation),
+            None if segmentation is None else _sha256(segmentation))
+        return self.put(name, "image", provenance, grams, dtype, shares, replace_existing)
+
+    def find_or_add(self, image: str | Path, segmentation: str | Path | None, weights: str, pooling: str) -> StoredStyle:
+        """The entry made from this very file (and segmentation) by this network, added on first use
+        under a name made from the file's (``--cache_styles``)."""
+        from neural_style.weights import weights_fingerprint
+
+        wanted = (_sha256(image), None if segmentation is None else _sha256(segmentation), weights_fingerprint(weights), pooling)
+        entries = self.entries()
+        for info in entries:
+            p = info.provenance
+            if info.kind == "image" and (p.source_sha256, p.segmentation_sha256, p.weights_sha256, p.pooling) == wanted \
+                    and set(STORED_LAYERS) <= set(info.layers):
+                return StoredStyle(self.path, info)
+        stem = re.sub(r"[^A-Za-z0-9._+-]", "-", Path(image).stem).lstrip("._+-")[:56] or "style"
+        taken = {info.name for info in entries}
+        name = next(candidate for candidate in [stem] + [f"{stem}-{i}" for i in range(2, 10_000)] if candidate not in taken)
+        return StoredStyle(self.path, self.add(name, image, segmentation, weights=weights, pooling=pooling))
+
+    def put(self, name: str, kind: str, provenance: Provenance, grams: Mapping[tuple[int, str, str], np.ndarray],
+            dtype: str = DEFAULT_DTYPE, regions: Mapping[str, float] | None = None, replace_existing: bool = False) -> EntryInfo:
+        """Store an entry: ``grams[(size, region, layer)] = [N, N]`` float32, encoded in ``dtype``."""
+        check_name(name)
+        if dtype not in STORAGE_DTYPES:
+            raise NeuralStyleError(f"dtype must be one of {', '.join(STORAGE_DTYPES)}. Received: dtype={dtype!r}")
+        blobs = {key: encode_gram(gram, dtype) for key, gram in grams.items()}
+        self.put_encoded(name, kind, provenance, {k: (g.shape[0], dtype, scale, data) for (k, g), (data, scale)
+                                                  in zip(grams.items(), blobs.values(), strict=True)},
+                         regions or {}, replace_existing)
+        return self.info(name)
+
+    def put_encoded(self, name: str, kind: str, provenance: Provenance,
+                    blobs: Mapping[tuple[int, str, str], tuple[int, str, float, bytes]], regions: Mapping[str, float],
+                    replace_existing: bool = False) -> None:
+        """Store already-encoded blobs ``(channels, dtype, scale, data)`` in one transaction."""
+        check_name(name)
+        with self._transaction() as db:
+            if db.execute("SELECT 1 FROM styles WHERE name = ?", (name,)).fetchone():
+                if not replace_existing:
+                    raise NeuralStyleError(f"style library {self.path}: a style named {name!r} exists; remove it "
+                                           "first or choose another name")
+                db.execute("DELETE FROM styles WHERE name = ?", (name,))
+            record = asdict(provenance)
+            record["blend_of"] = [list(pair) for pair in provenance.blend_of]
+            style_id = db.execute("INSERT INTO styles (name, kind, provenance) VALUES (?, ?, ?)",
+                                  (name, kind, json.dumps(record))).lastrowid
+            db.executemany("INSERT INTO regions VALUES (?, ?, ?)", [(style_id, k, float(v)) for k, v in regions.items()])
+            db.executemany("INSERT INTO grams VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+                (style_id, size, region, layer, channels, dtype, scale, data, hashlib.sha256(data).hexdigest())
+                for (size, region, layer), (channels, dtype, scale, data) in blobs.items()])
+
+    def remove(self, name: str) -> None:
+        with self._transaction() as db:
+            if db.execute("DELETE FROM styles WHERE name = ?", (name,)).rowcount == 0:
+                raise self._unknown(db, name)
+
+    def rename(self, old: str, new: str) -> None:
+        check_name(new)
+        with self._transaction() as db:
+            if db.execute("SELECT 1 FROM styles WHERE name = ?", (new,)).fetchone():
+                raise NeuralStyleError(f"style library {self.path}: a style named {new!r} exists already")
+            if db.execute("UPDATE styles SET name = ? WHERE name = ?", (new, old)).rowcount == 0:
+                raise self._unknown(db, old)
+
+    def blend(self, name: str, parts: Sequence[tuple[str, float]], dtype: str | None = None) -> EntryInfo:
+        """Store ``sum_k w_k G_k / sum_k w_k`` of entries ``parts = [(name, w), ...]`` (weights >= 0, not
+        all 0) at every size and layer they all have, for the whole image and the regions they all
+        share. ``dtype``: default float32 if any part is float32, else float16."""
+        from neural_style.config import normalize_weights
+
+        infos = [self.info(part) for part, _ in parts]
+        weights = normalize_weights("blend weights", tuple(w for _, w in parts), len(parts))
+        _check_same_network(infos)
+        sizes = sorted(set.intersection(*(set(i.sizes) for i in infos)))
+        layers = [layer for layer in infos[0].layers if all(layer in i.layers for i in infos)]
+        regions = [WHOLE] + [k for k in infos[0].regions if all(k in i.regions for i in infos[1:])]
+        if not sizes or not layers:
+            raise NeuralStyleError(f"styles {', '.join(p for p, _ in parts)} share no stored size and layer to blend")
+        grams = {}
+        for size in sizes:
+            for region in regions:
+                blended = blend_grams(weights, [self.grams(i.name, size, region) for i in infos])
+                grams.update({(size, region, layer): blended[layer] for layer in layers})
+        first = infos[0].provenance
+        provenance = replace(first, source="blend", source_sha256="", width=0, height=0, segmentation=None,
+                             segmentation_sha256=None, created=_now(), tool_version=_version(),
+                             blend_of=tuple((i.name, w) for i, w in zip(infos, weights, strict=True)))
+        chosen = dtype or ("float32" if any("float32" in i.dtype for i in infos) else "float16")
+        shares = {k: float(sum(w * i.regions[k] for i, w in zip(infos, weights, strict=True))) for k in regions[1:]}
+        return self.put(name, "blend", provenance, grams, chosen, shares)
+
+    # -- sharing (neural_style.library_files) ------------------------------------------------------
+
+    def encoded(self, name: str) -> list[tuple[int, str, str, int, str, float, bytes, str]]:
+        """Every stored blob of ``name`` as ``(size, region, layer, channels, dtype, scale, data, sha256)``."""
+        self.info(name)
+        with self._read() as db:
+            return db.execute("SELECT g.size, g.region, g.layer, g.channels, g.dtype, g.scale, g.data, g.sha256 "
+                              "FROM grams g JOIN styles s ON g.style_id = s.id WHERE s.name = ?", (name,)).fetchall()
+
+    def export(self, name: str, path: str | Path) -> None:
+        """Write one entry to an ``.npz``: its Grams byte for byte and its provenance, not the painting."""
+        from neural_style.library_files import export_entry
+
+        export_entry(self, name, path)
+
+    def import_file(self, path: str | Path, name: str | None = None) -> EntryInfo:
+        """Add the entry of an ``.npz`` from :meth:`export` (under ``name``, default its own)."""
+        from neural_style.library_files import import_entry
+
+        return import_entry(self, path, name)
+
+
+def _check_same_network(infos: Sequence[EntryInfo]) -> None:
+    first = infos[0]
+    for other in infos[1:]:
+        for field in ("weights_sha256", "pooling"):
+            if getattr(other.provenance, field) != getattr(first.provenance, field):
+                raise NeuralStyleError(f"styles {first.name!r} and {other.name!r} were computed with different "
+                                       f"{field.split('_')[0]} and cannot be blended")
+
+
+def _source_name(source: str | Path | np.ndarray) -> str:
+    return f"array {list(source.shape)}" if isinstance(source, np.ndarray) else Path(source).name
+
+
+def _sha256(source: str | Path | np.ndarray) -> str:
+    from neural_style.weights import file_sha256
+
+    if isinstance(source, np.ndarray):
+        return hashlib.sha256(np.ascontiguousarray(source).tobytes()).hexdigest()
+    return file_sha256(source)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _version() -> str:
+    from neural_style import __version__
+
+    return __version__
