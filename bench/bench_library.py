@@ -51,7 +51,7 @@ def storage_and_adds(lib, names) -> None:
     print("|---|---:|---:|")
     for name in names:
         start = time.perf_counter()
-        info = lib.add(Path(name).stem, find(name))
+        info = lib.add(Path(name).stem, find(name), dtype="float16")
         print(f"| {name} | {time.perf_counter() - start:.1f} | {info.nbytes / 1e6:.2f} |", flush=True)
     info = lib.info(Path(names[0]).stem)
     print(f"\nPer size: {info.nbytes / len(LADDER) / 1e6:.3f} MB in float16 ({len(info.layers)} layers, upper triangles).\n")

@@ -14,7 +14,7 @@ LIST_OPTIONS = frozenset({
     "style_layer_weights", "style_mask_imgs", "style_segs", "scale_iterations", "sizes", "layers",
 })
 """Options that take one or more values after a single flag."""
-OPTIONAL_VALUE_FLAGS = frozenset({"style_mask"})
+OPTIONAL_VALUE_FLAGS = frozenset({"style_mask", "original_colors", "luminance_only"})
 """Boolean flags that also accept neural-style-tf's explicit value: ``-style_mask 1``."""
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 

@@ -21,6 +21,8 @@ ImageSource = Union[str, Path, np.ndarray]
 
 OPTIMIZERS = ("lbfgs", "adam")
 POOLING_TYPES = ("avg", "max")
+COLOUR_SPACES = ("yuv", "ycrcb", "luv", "lab")
+COLOUR_TRANSFERS = ("none", "linear", "histogram")
 PRECISIONS = ("auto", "float32", "bfloat16")
 INIT_TYPES = ("content", "random", "style")
 MAX_SIZE_LIMIT = 8192
@@ -129,7 +131,7 @@ class TransferConfig:
     precision: str = "auto"
     """Network arithmetic: ``float32``; ``bfloat16`` (mixed: Grams, losses and the optimiser stay float32;
     1.78x faster per L-BFGS iteration at 512 px on CPUs with native bf16, Adam 1.88x; yardstick
-    PREC_SHORT, bench/README.md);
+    within 0.6 % of float32 on the default path, bench/README.md);
     ``auto``: bfloat16 on a CPU with native bf16 (AVX512-BF16 or AMX), else float32."""
     scales: int = 3
     """Coarse-to-fine: optimise at up to ``scales`` sizes, each twice the last, ending at max_size; each
@@ -145,6 +147,17 @@ class TransferConfig:
     scale_iterations: tuple[int, ...] = ()
     """Iterations at each scale, coarsest first. Empty: max_iterations split so that each finer scale
     gets half the iterations of the one before (4:2:1 for three scales)."""
+    original_colors: bool = False
+    """After the run, keep the output's luminance and take the content's chroma (:mod:`colour`)."""
+    color_convert_type: str = "yuv"
+    """The colour space of original_colors and luminance_only: yuv (neural-style-tf's default), ycrcb,
+    luv or lab."""
+    color_transfer: str = "none"
+    """Before the run, remap each style image's colours to the content's: ``linear`` (mean and
+    covariance) or ``histogram`` (per principal colour axis)."""
+    luminance_only: bool = False
+    """Gatys et al. 2017's luminance-only transfer: the run sees only the luminance of content and
+    styles (the styles' matched to the content's mean and spread); the content's colours are put back."""
 
     def __post_init__(self) -> None:
         for name in ("content_weight", "style_weight", "tv_weight"):
@@ -167,6 +180,12 @@ class TransferConfig:
             raise NeuralStyleError(f"optimizer must be one of {', '.join(OPTIMIZERS)}. Received: optimizer={self.optimizer!r}")
         if self.precision not in PRECISIONS:
             raise NeuralStyleError(f"precision must be auto, float32 or bfloat16. Received: precision={self.precision!r}")
+        if self.color_convert_type not in COLOUR_SPACES:
+            raise NeuralStyleError(f"color_convert_type must be one of {', '.join(COLOUR_SPACES)}. "
+                                   f"Received: color_convert_type={self.color_convert_type!r}")
+        if self.color_transfer not in COLOUR_TRANSFERS:
+            raise NeuralStyleError(f"color_transfer must be one of {', '.join(COLOUR_TRANSFERS)}. "
+                                   f"Received: color_transfer={self.color_transfer!r}")
         if self.pooling_type not in POOLING_TYPES:
             raise NeuralStyleError(f"pooling_type must be avg or max. Received: pooling_type={self.pooling_type!r}")
         if self.init_img_type not in INIT_TYPES and not Path(self.init_img_type).suffix:

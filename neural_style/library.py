@@ -4,8 +4,8 @@ exported and imported without the painting ("Deep Imitator"'s external style dat
 An entry holds, for one style image (or a blend of entries), the Gram matrix ``[N, N]`` of every
 layer in ``layers`` at every longest side in ``sizes`` (the ladder), for the whole image and, when it
 was added with a segmentation, for each colour region. Storage per entry and size (the default six
-layers, upper triangles only since a Gram is symmetric): 437,216 values, 0.87 MB in float16, 1.75 MB
-in float32; the default ladder of five sizes is 4.4 MB (float16) per region.
+layers, upper triangles only since a Gram is symmetric): 437,216 values, 1.75 MB in float32 (the
+default), 0.87 MB in float16; the default ladder of five sizes is 8.7 MB (float32) per region.
 
 Nothing here needs TensorFlow: listing, showing, blending and sharing a library start in well under a
 second. Computing the Grams (``StyleLibrary.add``) imports it on use.
@@ -43,9 +43,10 @@ LADDER = (128, 256, 512, 1024, 2048)
 STORED_LAYERS = ("block1_relu1", "block2_relu1", "block3_relu1", "block4_relu1", "block5_relu1", "block4_relu2")
 """relu1_1..relu5_1 (the default style layers) and relu4_2 (the seed paper's)."""
 STORAGE_DTYPES = ("float16", "float32")
-DEFAULT_DTYPE = "float16"
-"""float16 with a scale per matrix (Grams reach 5e6, beyond float16's 65504): bench/README.md, "Style
-library", measures its cost on the yardstick."""
+DEFAULT_DTYPE = "float32"
+"""float32: exact, so a stored style gives a file's bytes. float16 (with a scale per matrix: Grams reach
+5e6, beyond float16's 65504) halves the storage but moved the yardstick by up to 0.87 % on three
+pairs, more than the 0.5 % allowed (bench/README.md, "Style library")."""
 WHOLE = ""
 """Region key of the whole style image; a segmentation region's key is its colour, ``#rrggbb``."""
 PREFIX = "lib:"

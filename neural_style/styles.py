@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -90,11 +90,16 @@ def check_stored(specs: Sequence[StyleSpec], config: TransferConfig) -> None:
         if spec.style_mask is not None:
             raise NeuralStyleError(f"style_imgs[{k}] is a stored style: its regions come from the library, not from "
                                    "a style mask")
+        if config.color_transfer != "none" or config.luminance_only:
+            raise NeuralStyleError(f"stored style {stored.name!r} holds the painting's own colours; --color_transfer "
+                                   "and --luminance_only need the style image file")
 
 
-def prepare_styles(specs: Sequence[StyleSpec], content_shape: tuple[int, int], style_scale: float) -> list[PreparedStyle]:
+def prepare_styles(specs: Sequence[StyleSpec], content_shape: tuple[int, int], style_scale: float,
+                   recolour: Callable[[np.ndarray], np.ndarray] | None = None) -> list[PreparedStyle]:
     """Load, size and weigh the styles for the full-size output ``content_shape``; :func:`styles_at`
-    shrinks them for a coarser scale. A style image used by several specs is loaded once."""
+    shrinks them for a coarser scale. A style image used by several specs is loaded once, and
+    ``recolour`` (colour control, :func:`colour.style_recolouring`) applied to it once."""
     longest = round(style_scale * max(content_shape))
     loaded: dict[int | str, np.ndarray] = {}
     style_images, content_masks, style_masks = [], [], []
@@ -105,6 +110,8 @@ def prepare_styles(specs: Sequence[StyleSpec], content_shape: tuple[int, int], s
             key = id(spec.image) if isinstance(spec.image, np.ndarray) else str(spec.image)
             if key not in loaded:  # named by its position among the style images, as on the command line
                 loaded[key] = images.read_image(spec.image, f"style_imgs[{len(loaded)}]", longest, enlarge=True)
+                if recolour is not None:
+                    loaded[key] = recolour(loaded[key])
             style_images.append(loaded[key])
         image = style_images[-1]
         mask_name, style_mask_name = spec.mask_name or f"style_mask_imgs[{k}]", spec.style_mask_name or f"style_segs[{k}]"

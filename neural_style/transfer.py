@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import tensorflow as tf
 
-from neural_style import images
+from neural_style import colour, images
 from neural_style.config import ImageSource, StyleSpec, TransferConfig
 from neural_style.errors import NeuralStyleError
 from neural_style.features import build_feature_extractor, resolve_precision
@@ -181,14 +181,17 @@ def run_transfer(
     start = time.perf_counter()
     content_full = images.read_image(content, "content_img", config.max_size)
     full_shape = content_full.shape[:2]
-    prepared = prepare_styles(specs, full_shape, config.style_scale)
+    space = config.color_convert_type
+    recolour = colour.style_recolouring(content_full, config.color_transfer, config.luminance_only, space)
+    prepared = prepare_styles(specs, full_shape, config.style_scale, recolour)
+    content_run = colour.luminance_image(content_full, space) if config.luminance_only else content_full
     networks = _Networks(config, resolve_precision(config.precision, device))
     reports: list[ScaleReport] = []
     image, result, carried = None, None, 0
     try:
         with tf.device(device):
             for size, planned in config.schedule(*full_shape):
-                content_image = images.fit_longest_side(content_full, size)
+                content_image = images.fit_longest_side(content_run, size)
                 scaled = styles_at(prepared, size / max(full_shape), content_image.shape[:2])
                 if image is None:
                     start_image = initial_image(config, content_image, scaled)
@@ -207,7 +210,8 @@ def run_transfer(
         if image is None:
             raise
         result = replace(result, stop_reason="interrupted")
-    final = images.resize_to(image, *full_shape)
+    final = colour.finish_colours(images.resize_to(image, *full_shape), content_full, config.original_colors,
+                                  config.luminance_only, space)
     return TransferResult(
         images.to_uint8(final), sum(r.iterations for r in reports), result.total, result.parts, result.stop_reason,
         time.perf_counter() - start, device, networks.precision, tuple(reports),

@@ -38,6 +38,7 @@ def small_run_args(out: Path, *extra: str) -> list[str]:
          ["--style_imgs_weights", "0.5", "--style_imgs_weights", "-1", "--seed", "2"]),
         (["-style_mask", "1", "-style_mask_imgs", "m.png"], ["--style_mask", "--style_mask_imgs", "m.png"]),
         (["-style_mask", "false"], ["--no-style_mask"]),
+        (["-original_colors", "1", "-luminance_only", "0"], ["--original_colors", "--no-luminance_only"]),
         (["--style_mask", "-content_img", "x"], ["--style_mask", "--content_img", "x"]),
         (["-o", "out.png", "-v"], ["-o", "out.png", "-v"]),
         (["--style_layers=relu1_1"], ["--style_layers", "relu1_1"]),

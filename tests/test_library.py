@@ -238,6 +238,7 @@ BAD = [
     ("good", RUN + ["-style_imgs", "lib:starry", "--pooling_type", "max"], "avg pooling, this run uses max"),
     ("good", RUN + ["-style_imgs", "lib:starry", "--style_layers", "relu3_2"], "no Grams for style layer(s) block3_relu2"),
     ("good", RUN + ["-style_imgs", "lib:starry", "--init_img_type", "style"], "needs the first style to be an image file"),
+    ("good", RUN + ["-style_imgs", "lib:starry", "--color_transfer", "linear"], "need the style image file"),
 ]
 
 

@@ -59,6 +59,8 @@ def build_config(opts: dict) -> TransferConfig:
         style_scale=opts["style_scale"], weights=opts["weights"], device=opts["device"],
         precision=opts["precision"].lower(), scales=opts["scales"], min_scale_side=opts["min_scale_side"],
         scale_iterations=_numbers(opts["scale_iterations"], "scale_iterations", int),
+        original_colors=opts["original_colors"], color_convert_type=opts["color_convert_type"].lower(),
+        color_transfer=opts["color_transfer"].lower(), luminance_only=opts["luminance_only"],
     )
 
 
@@ -195,6 +197,14 @@ DEFAULTS = TransferConfig()
 @click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True)
 @click.option("--pooling_type", default=DEFAULTS.pooling_type, show_default=True, help="avg or max.")
 @click.option("--style_scale", type=float, default=DEFAULTS.style_scale, show_default=True, help="Style size relative to content.")
+@click.option("--original_colors/--no-original_colors", default=False,
+              help="Keep the photo's colours: the output's luminance with the photo's chroma.")
+@click.option("--color_convert_type", default=DEFAULTS.color_convert_type, show_default=True,
+              help="Colour space of --original_colors and --luminance_only: yuv, ycrcb, luv or lab.")
+@click.option("--color_transfer", default=DEFAULTS.color_transfer, show_default=True,
+              help="Remap each style image's colours to the photo's before the run: none, linear or histogram.")
+@click.option("--luminance_only/--no-luminance_only", default=False,
+              help="Transfer luminance only (Gatys et al. 2017), then put the photo's colours back.")
 @click.option("--weights", default=DEFAULTS.weights, show_default=True, help="default (shipped), imagenet, or a path.")
 @click.option("--precision", default=DEFAULTS.precision, show_default=True,
               help="auto (bfloat16 on CPUs with native bf16, else float32), float32 or bfloat16.")
@@ -267,4 +277,4 @@ def command(**opts) -> None:
 
 def _long_option_names() -> frozenset[str]:
     return frozenset(opt.lstrip("-") for param in command.params for opt in param.opts + param.secondary_opts
-                     if opt.startswith("--")) | {"no-style_mask"}
+                     if opt.startswith("--"))
