@@ -94,6 +94,12 @@ def default_library_path() -> Path:
     return Path(data_home) / "neural-style" / "styles.sqlite"
 
 
+def check_dtype(dtype: str) -> str:
+    if dtype not in STORAGE_DTYPES:
+        raise NeuralStyleError(f"dtype must be one of {', '.join(STORAGE_DTYPES)}. Received: dtype={dtype!r}")
+    return dtype
+
+
 def check_name(name: str) -> str:
     """A style name: 1-64 letters, digits, ``. _ + -``, starting with a letter or digit."""
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
@@ -119,6 +125,11 @@ class Provenance:
     segmentation: str | None = None
     segmentation_sha256: str | None = None
     blend_of: tuple[tuple[str, float], ...] = ()
+
+    @classmethod
+    def from_record(cls, record: Mapping) -> Provenance:
+        """From its JSON form (``asdict``; JSON turns the ``blend_of`` pairs into lists)."""
+        return cls(**{**record, "blend_of": tuple(tuple(pair) for pair in record.get("blend_of", ()))})
 
 
 @dataclass(frozen=True)
@@ -290,10 +301,8 @@ class StyleLibrary:
         infos = []
         for style_id, entry_name, kind, provenance in styles:
             rows = grams.get(style_id, [])
-            provenance = json.loads(provenance)
-            provenance["blend_of"] = tuple(tuple(pair) for pair in provenance.get("blend_of", ()))
             infos.append(EntryInfo(
-                entry_name, kind, Provenance(**provenance), tuple(sorted({r[0] for r in rows})),
+                entry_name, kind, Provenance.from_record(json.loads(provenance)), tuple(sorted({r[0] for r in rows})),
                 tuple(dict.fromkeys(r[1] for r in rows)), regions.get(style_id, {}), sum(r[3] for r in rows),
                 "/".join(sorted({r[2] for r in rows})),
             ))
@@ -333,9 +342,8 @@ class StyleLibrary:
         from neural_style.styles import ladder_grams
         from neural_style.weights import weights_fingerprint
 
-        check_name(name)
-        if dtype not in STORAGE_DTYPES:
-            raise NeuralStyleError(f"dtype must be one of {', '.join(STORAGE_DTYPES)}. Received: dtype={dtype!r}")
+        check_name(name)  # before the Grams are computed, as is everything below
+        check_dtype(dtype)
         sizes = sorted({int(size) for size in sizes})
         if not sizes or sizes[0] < 32 or sizes[-1] > 8192:
             raise NeuralStyleError(f"sizes must be longest sides between 32 and 8192 px. Received: {list(sizes)}")
@@ -370,13 +378,12 @@ class StyleLibrary:
     def put(self, name: str, kind: str, provenance: Provenance, grams: Mapping[tuple[int, str, str], np.ndarray],
             dtype: str = DEFAULT_DTYPE, regions: Mapping[str, float] | None = None, replace_existing: bool = False) -> EntryInfo:
         """Store an entry: ``grams[(size, region, layer)] = [N, N]`` float32, encoded in ``dtype``."""
-        check_name(name)
-        if dtype not in STORAGE_DTYPES:
-            raise NeuralStyleError(f"dtype must be one of {', '.join(STORAGE_DTYPES)}. Received: dtype={dtype!r}")
-        blobs = {key: encode_gram(gram, dtype) for key, gram in grams.items()}
-        self.put_encoded(name, kind, provenance, {k: (g.shape[0], dtype, scale, data) for (k, g), (data, scale)
-                                                  in zip(grams.items(), blobs.values(), strict=True)},
-                         regions or {}, replace_existing)
+        check_dtype(dtype)
+        blobs = {}
+        for key, gram in grams.items():
+            data, scale = encode_gram(gram, dtype)
+            blobs[key] = (gram.shape[0], dtype, scale, data)
+        self.put_encoded(name, kind, provenance, blobs, regions or {}, replace_existing)
         return self.info(name)
 
     def put_encoded(self, name: str, kind: str, provenance: Provenance,
@@ -390,10 +397,8 @@ class StyleLibrary:
                     raise NeuralStyleError(f"style library {self.path}: a style named {name!r} exists; remove it "
                                            "first or choose another name")
                 db.execute("DELETE FROM styles WHERE name = ?", (name,))
-            record = asdict(provenance)
-            record["blend_of"] = [list(pair) for pair in provenance.blend_of]
             style_id = db.execute("INSERT INTO styles (name, kind, provenance) VALUES (?, ?, ?)",
-                                  (name, kind, json.dumps(record))).lastrowid
+                                  (name, kind, json.dumps(asdict(provenance)))).lastrowid
             db.executemany("INSERT INTO regions VALUES (?, ?, ?)", [(style_id, k, float(v)) for k, v in regions.items()])
             db.executemany("INSERT INTO grams VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
                 (style_id, size, region, layer, channels, dtype, scale, data, hashlib.sha256(data).hexdigest())
@@ -427,10 +432,12 @@ class StyleLibrary:
         if not sizes or not layers:
             raise NeuralStyleError(f"styles {', '.join(p for p, _ in parts)} share no stored size and layer to blend")
         grams = {}
-        for size in sizes:
-            for region in regions:
-                blended = blend_grams(weights, [self.grams(i.name, size, region) for i in infos])
-                grams.update({(size, region, layer): blended[layer] for layer in layers})
+        with self._read() as db:
+            for size in sizes:
+                for region in regions:
+                    parts_grams = [_read_grams(db, self.path, i.name, size, region, layers) for i in infos]
+                    blended = blend_grams(weights, parts_grams)
+                    grams.update({(size, region, layer): blended[layer] for layer in layers})
         first = infos[0].provenance
         provenance = replace(first, source="blend", source_sha256="", width=0, height=0, segmentation=None,
                              segmentation_sha256=None, created=_now(), tool_version=_version(),

@@ -56,8 +56,6 @@ def import_entry(library: StyleLibrary, path: str | Path, name: str | None = Non
         raise
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise NeuralStyleError(f"{path}: cannot read a style export: {exc}") from None
-    provenance = dict(meta["provenance"])
-    provenance["blend_of"] = tuple(tuple(pair) for pair in provenance.get("blend_of", ()))
     target = name or meta["name"]
-    library.put_encoded(target, meta["kind"], Provenance(**provenance), blobs, meta.get("regions", {}))
+    library.put_encoded(target, meta["kind"], Provenance.from_record(meta["provenance"]), blobs, meta.get("regions", {}))
     return library.info(target)

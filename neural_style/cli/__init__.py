@@ -12,6 +12,7 @@ import signal
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 import click
 
@@ -21,7 +22,18 @@ from neural_style.terminal import Interrupted, StopSignal, quiet_native_output
 
 EXIT_BAD_INPUT = 2
 
-__all__ = ["EXIT_BAD_INPUT", "main"]
+__all__ = ["EXIT_BAD_INPUT", "main", "resolve_input"]
+
+
+def resolve_input(name: str, directory: str, what: str) -> Path:
+    """``name`` as given, else looked up in ``directory`` (neural-style-tf's behaviour)."""
+    path = Path(name)
+    if path.exists():
+        return path
+    candidate = Path(directory) / name
+    if not path.is_absolute() and candidate.exists():
+        return candidate
+    raise NeuralStyleError(f"{what}: file not found: {name!r} (also looked in {directory!r})")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -16,6 +16,7 @@ import click
 import numpy as np
 
 from neural_style import images
+from neural_style.cli import resolve_input
 from neural_style.config import StyleSpec, TransferConfig, normalize_weights
 from neural_style.errors import NeuralStyleError
 from neural_style.library import PREFIX, StoredStyle, StyleLibrary
@@ -23,17 +24,6 @@ from neural_style.masks import check_aspect, read_mask
 from neural_style.outputs import choose_output, versions, write_record
 from neural_style.segmentation import Region, describe_regions, segmentation_styles
 from neural_style.terminal import Interrupted, Progress
-
-
-def resolve_input(name: str, directory: str, what: str) -> Path:
-    """``name`` as given, else looked up in ``directory`` (neural-style-tf's behaviour)."""
-    path = Path(name)
-    if path.exists():
-        return path
-    candidate = Path(directory) / name
-    if not path.is_absolute() and candidate.exists():
-        return candidate
-    raise NeuralStyleError(f"{what}: file not found: {name!r} (also looked in {directory!r})")
 
 
 def _numbers(values: tuple[str, ...], name: str, kind: type = float) -> tuple:

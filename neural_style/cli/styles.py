@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from neural_style.cli import resolve_input
 from neural_style.errors import NeuralStyleError
 from neural_style.library import (
     DEFAULT_DTYPE,
@@ -25,12 +26,6 @@ LIST = {"multiple": True}
 
 def _library(ctx: click.Context) -> StyleLibrary:
     return StyleLibrary(ctx.obj)
-
-
-def _resolve(name: str, directory: str, what: str) -> Path:
-    from neural_style.cli.run import resolve_input
-
-    return resolve_input(name, directory, what)
 
 
 def _mb(nbytes: int) -> str:
@@ -67,8 +62,8 @@ def group(ctx: click.Context, library: str | None) -> None:
 @click.pass_context
 def add(ctx, name, image, seg, sizes, layers, dtype, weights, pooling_type, replace_existing, style_imgs_dir) -> None:
     """Compute the Grams of IMAGE and store them as NAME."""
-    path = _resolve(image, style_imgs_dir, "image")
-    seg_path = None if seg is None else _resolve(seg, "masks", "seg")
+    path = resolve_input(image, style_imgs_dir, "image")
+    seg_path = None if seg is None else resolve_input(seg, "masks", "seg")
     start = time.perf_counter()
     info = _library(ctx).add(name, path, seg_path, sizes or LADDER, layers or STORED_LAYERS, dtype, weights,
                              pooling_type, replace_existing)
