@@ -1,6 +1,7 @@
 """Make the README's pictures: run its commands through the CLI, time them, and lay out photo | style
 or mask | result at 320 px high, 8 px apart, as docs/example.jpg and docs/masked.jpg; and docs/blend.jpg:
-the photo, then Starry Night alone, the Great Wave alone and their stored 50/50 blend (style library).
+the photo, then Starry Night alone, the Great Wave alone and their stored 50/50 blend (style library);
+and docs/batch.jpg: the README's batch example, one row per photo.
 
     python bench/docs_images.py --out /tmp/docs_out      # then look at them and copy them into docs/
 
@@ -59,11 +60,49 @@ def blend_sheet(out: Path) -> None:
     cv2.imwrite(str(out / "blend.jpg"), sheet, [cv2.IMWRITE_JPEG_QUALITY, 90])
 
 
+BATCH_CONTENTS = ("../shared/images/content/tubingen.jpg", "../shared/images/content/golden_gate.jpg",
+                  "../shared/images/content/chelsea.png")
+BATCH_STYLES = ("starry_night.jpg", "the_scream.jpg")
+
+
+def batch_sheet(out: Path, size: int = 256) -> None:
+    """The README's batch example: 3 photos x 2 paintings x 2 style weights, one row per photo (the
+    photo, then each painting at each weight), as docs/batch.jpg."""
+    folder = out / "batch"
+    seconds = cli("batch", "--contents", *BATCH_CONTENTS, "--style_imgs", *BATCH_STYLES, "--grid", "style_weight=1e3,1e4",
+                  "--max_size", str(size), "--out", str(folder))
+    print(f"batch of 12 at {size} px: {seconds:.0f} s", flush=True)
+    height = 200
+    gap = np.full((height, GAP, 3), 255, np.uint8)
+    rows = []
+    for content in BATCH_CONTENTS:
+        stem = Path(content).stem
+        paths = [REPO / content] + [folder / f"{stem}__{Path(style).stem}__style_weight={w}.png"
+                                    for style in BATCH_STYLES for w in ("1e3", "1e4")]
+        tiles = []
+        for path in paths:
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            tiles.append(cv2.resize(image, (round(image.shape[1] * height / image.shape[0]), height), interpolation=cv2.INTER_AREA))
+        rows.append(np.hstack([part for t in tiles for part in (t, gap)][:-1]))
+    width = max(row.shape[1] for row in rows)
+    rows = [np.pad(row, ((0, 0), (0, width - row.shape[1]), (0, 0)), constant_values=255) for row in rows]
+    line = np.full((GAP, width, 3), 255, np.uint8)
+    sheet = np.vstack([part for row in rows for part in (row, line)][:-1])
+    cv2.imwrite(str(out / "batch.jpg"), sheet, [cv2.IMWRITE_JPEG_QUALITY, 88])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("/tmp/docs_out"))
+    parser.add_argument("--only", choices=("runs", "blend", "batch"), default=None, help="make one sheet only")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.only == "batch":
+        batch_sheet(args.out)
+        return
+    if args.only == "blend":
+        blend_sheet(args.out)
+        return
     for name, (cli_args, middle) in RUNS.items():
         result = args.out / f"{name}_result.png"
         start = time.perf_counter()
@@ -75,7 +114,9 @@ def main() -> None:
         sheet = np.hstack([tiles[0], gap, tiles[1], gap, tiles[2]])
         cv2.imwrite(str(args.out / f"{name}.jpg"), sheet, [cv2.IMWRITE_JPEG_QUALITY, 90])
         print(f"{name}: {seconds:.0f} s -> {args.out / (name + '.jpg')}", flush=True)
-    blend_sheet(args.out)
+    if args.only is None:
+        blend_sheet(args.out)
+        batch_sheet(args.out)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from neural_style.errors import NeuralStyleError
 __version__ = "0.1.0"
 
 __all__ = [
+    "BatchSummary",
+    "Engine",
     "NeuralStyleError",
     "StepInfo",
     "StyleLibrary",
@@ -21,11 +23,12 @@ __all__ = [
     "TransferConfig",
     "TransferResult",
     "__version__",
+    "run_batch",
     "run_transfer",
     "stylize",
 ]
 
-_LAZY = frozenset({"TransferResult", "run_transfer", "stylize"})
+_LAZY = frozenset({"Engine", "TransferResult", "run_transfer", "stylize"})
 
 
 def __getattr__(name: str):
@@ -37,6 +40,10 @@ def __getattr__(name: str):
         from neural_style.library import StyleLibrary
 
         return StyleLibrary
+    if name in ("run_batch", "BatchSummary"):
+        from neural_style import batch
+
+        return getattr(batch, name)
     if name in _LAZY:
         from neural_style import transfer
 

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 
 LIST_OPTIONS = frozenset({
     "style_imgs", "style_imgs_weights", "content_layers", "style_layers", "content_layer_weights",
-    "style_layer_weights", "style_mask_imgs", "style_segs", "scale_iterations", "sizes", "layers",
+    "style_layer_weights", "style_mask_imgs", "style_segs", "scale_iterations", "sizes", "layers", "contents",
 })
 """Options that take one or more values after a single flag."""
-OPTIONAL_VALUE_FLAGS = frozenset({"style_mask", "original_colors", "luminance_only"})
+OPTIONAL_VALUE_FLAGS = frozenset({"style_mask", "original_colors", "luminance_only", "enlarge"})
 """Boolean flags that also accept neural-style-tf's explicit value: ``-style_mask 1``."""
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 

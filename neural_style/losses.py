@@ -39,6 +39,11 @@ with its Gram divided by its own area: a region covering a share ``a`` of the im
 times as hard per pixel, and a segmentation with many regions (20 in anti-aliased files) buried the
 photo.
 
+Segmentations: with ``--content_seg`` the content weight is ``config.SEGMENTATION_CONTENT_FACTOR`` (8)
+times ``alpha``, because each region's target is more specific than the whole painting's and the same
+weights stylise much harder (the measurements are beside the constant). Masks alone (``--style_mask``)
+keep ``alpha``: their style targets are whole paintings.
+
 Where this stands against Gatys et al. and neural-style-tf (nst):
 
 * Style: identical to the papers' ``1/(4 N^2 M^2) sum (G_raw - A_raw)^2`` when style and output have the

@@ -1,12 +1,16 @@
 """The objective: precomputed targets, composed into one ``tf.function`` that returns the total loss,
 its named parts and the gradient with respect to the image.
 
-Targets, masks and weights are captured as constants when the objective is built; the image is the
-only argument, with a fixed shape, so the function is traced once per objective (``trace_count``).
+Targets, masks and weights are the arguments of a compiled graph (:class:`LossGraphs`) shared by every
+objective of one image shape and term layout, so it is traced once per shape, not once per objective
+or per run (``trace_count``).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -32,6 +36,11 @@ class StyleTerm:
     masks: Mapping[str, tf.Tensor] | None = None
 
 
+# _own_graph: TensorFlow counts a tf.function's traces by its Python function's code object, so graphs
+# made from one lambda or method share a count and, past five traces, warn of retracing although each
+# traced once. A functools.partial has no code object: each graph is counted on its own.
+
+
 class TargetPass:
     """Forward passes of the extractor for the targets: graph mode, no gradient, float32 results.
 
@@ -42,18 +51,42 @@ class TargetPass:
     traced once (``trace_count``): a graph generalised to several shapes lets oneDNN round some
     Grams differently, and a style's targets must not depend on what else the run computed (the
     style library's stored Grams equal a file's only so).
+
+    ``memo_bytes`` > 0 (a batch): results are kept, oldest dropped first beyond that many bytes, and a
+    request for the same pixels, layers and masks is answered from them (``memo_hits``).
     """
 
-    def __init__(self, extractor: keras.Model) -> None:
+    def __init__(self, extractor: keras.Model, memo_bytes: int = 0) -> None:
         self._extractor = extractor
         self.trace_count = 0
+        self.memo_hits = 0
         self._graphs: dict[tuple, Callable] = {}
+        self._memo_bytes = memo_bytes
+        self._memo: OrderedDict[tuple, tuple[object, int]] = OrderedDict()
+
+    def _remembered(self, key: tuple, arrays: Sequence[np.ndarray | None], compute: Callable[[], object]) -> object:
+        """``compute()``, or its earlier result for the same ``key`` and array contents."""
+        if self._memo_bytes <= 0:
+            return compute()
+        digest = hashlib.blake2b(digest_size=16)
+        for array in arrays:
+            digest.update(b"-" if array is None else repr((array.shape, array.dtype.str)).encode() + np.ascontiguousarray(array).tobytes())
+        key = (*key, digest.digest())
+        if key in self._memo:
+            self._memo.move_to_end(key)
+            self.memo_hits += 1
+            return self._memo[key][0]
+        value = compute()
+        tensors = value.values() if isinstance(value, dict) else [t for d in value for t in d.values()]
+        size = sum(int(np.prod(t.shape)) * 4 for t in tensors)
+        self._memo[key] = (value, size)
+        while sum(entry[1] for entry in self._memo.values()) > self._memo_bytes and len(self._memo) > 1:
+            self._memo.popitem(last=False)
+        return value
 
     def _graph(self, body: Callable, key: tuple) -> Callable:
         if key not in self._graphs:
-            # A fresh Python callable per graph: TensorFlow counts traces per callable, and one trace
-            # each of several callables is not the retracing it warns of.
-            self._graphs[key] = tf.function(lambda *args: body(*args))
+            self._graphs[key] = tf.function(functools.partial(body))  # one trace each: see _own_graph
         return self._graphs[key]
 
     def _forward(self, image: tf.Tensor, layers: tuple[str, ...]) -> dict[str, tf.Tensor]:
@@ -74,7 +107,8 @@ class TargetPass:
     def features(self, image: np.ndarray, layers: Sequence[str]) -> dict[str, tf.Tensor]:
         """``{layer: [H_l, W_l, C_l]}`` float32 for one RGB image ``[H, W, 3]`` (0..255)."""
         layers = tuple(layers)
-        return self._graph(self._features_graph, ("features", image.shape, layers))(tf.constant(image, tf.float32), layers)
+        graph = self._graph(self._features_graph, ("features", image.shape, layers))
+        return self._remembered(("features", layers), [image], lambda: graph(tf.constant(image, tf.float32), layers))
 
     def grams(
         self, image: np.ndarray, layers: Sequence[str], regions: Sequence[Mapping[str, np.ndarray] | None]
@@ -88,7 +122,9 @@ class TargetPass:
         )
         layers = tuple(layers)
         key = ("grams", image.shape, layers, tuple(masks is None for masks in regions))
-        return self._graph(self._grams_graph, key)(tf.constant(image, tf.float32), layers, tensors)
+        graph = self._graph(self._grams_graph, key)
+        arrays = [image] + [None if masks is None else np.asarray(masks[layer]) for masks in regions for layer in layers]
+        return self._remembered(("grams", layers), arrays, lambda: graph(tf.constant(image, tf.float32), layers, tensors))
 
 
 def extract_features(extractor: keras.Model, image: np.ndarray) -> dict[str, tf.Tensor]:
@@ -107,8 +143,62 @@ def compute_style_grams(
     return {layer: (gram + tf.transpose(gram)) * 0.5 for layer, gram in grams.items()}
 
 
+class LossGraphs:
+    """Compiled loss-and-gradient graphs of one extractor, shared by every objective built on it.
+
+    Targets, masks and all weights are the graph's arguments, not constants captured in it, so one
+    graph per image shape and term layout serves every run at that size: later scales of equal
+    shape, and a batch's jobs with other styles, photos or weights, trace nothing again
+    (``traces[key]`` counts each layout's traces; it stays 1).
+    """
+
+    def __init__(self, extractor: keras.Model) -> None:
+        self.extractor = extractor
+        self.traces: dict[tuple, int] = {}
+        self._graphs: dict[tuple, Callable] = {}
+
+    def get(self, key: tuple) -> Callable:
+        """The graph for ``key = (image shape, content layers, style layers, masked? per term)``."""
+        if key not in self._graphs:
+            self.traces[key] = 0
+            self._graphs[key] = tf.function(functools.partial(self._compute, key))  # see _own_graph
+        return self._graphs[key]
+
+    def _compute(self, key: tuple, image, content_targets, content_weights, style_targets, style_masks,
+                 term_weights, layer_weights, loss_weights):
+        self.traces[key] += 1  # runs only while tracing
+        with tf.GradientTape() as tape:
+            tape.watch(image)
+            parts = self._parts(key, image, content_targets, content_weights, style_targets, style_masks,
+                                term_weights, layer_weights, loss_weights)
+            total = tf.add_n(list(parts.values()))
+        return total, parts, tape.gradient(total, image)
+
+    def _parts(self, key, image, content_targets, content_weights, style_targets, style_masks, term_weights,
+               layer_weights, loss_weights) -> dict[str, tf.Tensor]:
+        shape, content_layers, style_layers, _ = key
+        scale = losses.size_factor(max(shape))
+        features = self.extractor(image[None], training=False)
+        content = tf.add_n([
+            content_weights[i] * losses.content_layer_loss(features[layer][0], content_targets[i], scale)
+            for i, layer in enumerate(content_layers)
+        ]) / len(content_layers)
+        terms = []
+        for k, (targets, masks) in enumerate(zip(style_targets, style_masks, strict=True)):
+            per_layer = [
+                layer_weights[i] * losses.style_layer_loss(
+                    losses.gram_matrix(features[layer][0], None if masks is None else masks[i]), targets[i])
+                for i, layer in enumerate(style_layers)
+            ]
+            terms.append(term_weights[k] * tf.add_n(per_layer))
+        style = tf.add_n(terms) / len(style_layers)
+        tv = losses.total_variation_loss(image, scale)
+        return {"content": loss_weights[0] * content, "style": loss_weights[1] * style, "tv": loss_weights[2] * tv}
+
+
 class Objective:
-    """``alpha * content + beta * style + theta * tv`` for one image size (formulas in ``losses``)."""
+    """``alpha * content + beta * style + theta * tv`` for one image size (formulas in ``losses``):
+    the targets and weights of one run, evaluated by a graph of ``graphs`` (a private one if None)."""
 
     def __init__(
         self,
@@ -119,44 +209,32 @@ class Objective:
         style_layer_weights: Mapping[str, float],
         loss_weights: tuple[float, float, float],
         image_shape: tuple[int, int],
+        graphs: LossGraphs | None = None,
     ) -> None:
-        self._extractor = extractor
-        self._content = [(layer, target, w) for (layer, target), w in zip(content_targets.items(), content_layer_weights, strict=True)]
-        self._style_terms = list(style_terms)
-        self._style_layer_weights = dict(style_layer_weights)
-        self._alpha, self._beta, self._theta = loss_weights
-        self._scale = losses.size_factor(max(image_shape))
-        self.trace_count = 0
-        spec = tf.TensorSpec((image_shape[0], image_shape[1], 3), tf.float32)
-        self._value_and_grad = tf.function(self._compute, input_signature=[spec])
+        self._graphs = graphs if graphs is not None and graphs.extractor is extractor else LossGraphs(extractor)
+        style_layers = tuple(style_layer_weights)
+        terms = list(style_terms)
+        self._key = ((int(image_shape[0]), int(image_shape[1])), tuple(content_targets), style_layers,
+                     tuple(term.masks is not None for term in terms))
+        constant = lambda values: tf.constant(np.asarray(values, np.float32))  # noqa: E731
+        self._arguments = (
+            tuple(tf.convert_to_tensor(t, tf.float32) for t in content_targets.values()),
+            constant(list(content_layer_weights)),
+            tuple(tuple(tf.convert_to_tensor(term.targets[layer], tf.float32) for layer in style_layers) for term in terms),
+            tuple(None if term.masks is None else tuple(tf.convert_to_tensor(term.masks[layer], tf.float32)
+                                                        for layer in style_layers) for term in terms),
+            constant([term.weight for term in terms]),
+            constant([style_layer_weights[layer] for layer in style_layers]),
+            constant(list(loss_weights)),
+        )
+        self._value_and_grad = self._graphs.get(self._key)
 
-    def _parts(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
-        features = self._extractor(image[None], training=False)
-        content = tf.add_n([
-            w * losses.content_layer_loss(features[layer][0], target, self._scale) for layer, target, w in self._content
-        ]) / len(self._content)
-        style = tf.add_n([self._style_term_loss(features, term) for term in self._style_terms])
-        style = style / len(self._style_layer_weights)
-        tv = losses.total_variation_loss(image, self._scale)
-        return {"content": self._alpha * content, "style": self._beta * style, "tv": self._theta * tv}
-
-    def _style_term_loss(self, features: Mapping[str, tf.Tensor], term: StyleTerm) -> tf.Tensor:
-        per_layer = []
-        for layer, weight in self._style_layer_weights.items():
-            mask = None if term.masks is None else term.masks[layer]
-            gram = losses.gram_matrix(features[layer][0], mask)
-            per_layer.append(weight * losses.style_layer_loss(gram, term.targets[layer]))
-        return term.weight * tf.add_n(per_layer)
-
-    def _compute(self, image: tf.Tensor) -> tuple[tf.Tensor, dict[str, tf.Tensor], tf.Tensor]:
-        self.trace_count += 1  # runs only while tracing
-        with tf.GradientTape() as tape:
-            tape.watch(image)
-            parts = self._parts(image)
-            total = tf.add_n(list(parts.values()))
-        return total, parts, tape.gradient(total, image)
+    @property
+    def trace_count(self) -> int:
+        """How often the graph this objective uses was traced (1 once it has run)."""
+        return self._graphs.traces[self._key]
 
     def __call__(self, image: np.ndarray) -> Evaluation:
         """Loss parts and gradient at ``image`` ``[H, W, 3]`` float32 in 0..255."""
-        total, parts, gradient = self._value_and_grad(tf.constant(image, tf.float32))
+        total, parts, gradient = self._value_and_grad(tf.constant(image, tf.float32), *self._arguments)
         return Evaluation(float(total), {k: float(v) for k, v in parts.items()}, gradient.numpy())

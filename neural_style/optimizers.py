@@ -39,6 +39,9 @@ class StepInfo:
     parts: Mapping[str, float]
     elapsed: float
     image: np.ndarray = field(repr=False)
+    state: Mapping[str, np.ndarray] | None = field(default=None, repr=False)
+    """The optimiser's own state after this step, where it has one to resume from (Adam: ``m``, ``v``
+    ``[H, W, 3]`` and ``t``); None for L-BFGS, whose curvature memory scipy does not expose."""
 
 
 STOP_REASONS = ("completed", "converged", "line_search_failed", "evaluations", "interrupted", "nonfinite")
@@ -93,11 +96,12 @@ class _Tracker:
         if self.best is None or result.total < self.best[0]:
             self.best = (result.total, image.copy(), result.parts)
 
-    def step(self, image: np.ndarray) -> None:
+    def step(self, image: np.ndarray, state: Mapping[str, np.ndarray] | None = None) -> None:
         self.iterations += 1
         if self.callback is not None and self.last is not None:
             elapsed = time.perf_counter() - self.start
-            self.callback(StepInfo(self.iterations, self.max_iterations, self.last.total, self.last.parts, elapsed, image))
+            self.callback(StepInfo(self.iterations, self.max_iterations, self.last.total, self.last.parts, elapsed,
+                                   image, state))
 
     def result(self, stop_reason: str, fallback: np.ndarray, messages: Sequence[str] = ()) -> OptimizationResult:
         total, image, parts = self.best if self.best is not None else (math.nan, fallback, {})
@@ -106,16 +110,18 @@ class _Tracker:
 
 def run_adam(
     objective: ObjectiveFn, start: np.ndarray, max_iterations: int, learning_rate: float = 1.0,
-    callback: Callback | None = None,
+    callback: Callback | None = None, state: Mapping[str, np.ndarray] | None = None,
 ) -> OptimizationResult:
-    """Adam (beta1 0.9, beta2 0.999, eps 1e-8) on the pixels, clipped to 0..255 after every step."""
+    """Adam (beta1 0.9, beta2 0.999, eps 1e-8) on the pixels, clipped to 0..255 after every step.
+    ``state``: a StepInfo's ``state`` to continue from (a resumed run), else a fresh start."""
     tracker = _Tracker(max_iterations, callback)
     image = start.astype(np.float32).copy()
-    m = np.zeros_like(image)
-    v = np.zeros_like(image)
+    m = np.zeros_like(image) if state is None else np.asarray(state["m"], np.float32).copy()
+    v = np.zeros_like(image) if state is None else np.asarray(state["v"], np.float32).copy()
+    t0 = 0 if state is None else int(state["t"])
     beta1, beta2, eps = 0.9, 0.999, 1e-8
     try:
-        for t in range(1, max_iterations + 1):
+        for t in range(t0 + 1, t0 + max_iterations + 1):
             result = objective(image)
             tracker.evaluated(image, result)
             g = result.gradient
@@ -123,7 +129,7 @@ def run_adam(
             v = beta2 * v + (1 - beta2) * g * g
             step = learning_rate * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
             image = np.clip(image - step, PIXEL_MIN, PIXEL_MAX).astype(np.float32)
-            tracker.step(image)
+            tracker.step(image, {"m": m, "v": v, "t": np.array(t)})
         tracker.evaluated(image, objective(image))
     except KeyboardInterrupt:
         return tracker.result("interrupted", start)
@@ -140,11 +146,12 @@ MAX_LBFGS_RESTARTS = 1
 
 def run_lbfgs(
     objective: ObjectiveFn, start: np.ndarray, max_iterations: int, learning_rate: float = 1.0,
-    callback: Callback | None = None,
+    callback: Callback | None = None, state: Mapping[str, np.ndarray] | None = None,
 ) -> OptimizationResult:
     """scipy's L-BFGS-B (``method="L-BFGS-B", jac=True``) with bounds 0..255, for ``max_iterations``.
 
-    ``learning_rate`` is unused (L-BFGS chooses its own steps by line search). The tolerances are
+    ``learning_rate`` is unused (L-BFGS chooses its own steps by line search); so is ``state``: scipy
+    keeps its curvature memory to itself, so a resumed run starts a fresh memory. The tolerances are
     zero, so scipy stops before the budget only when its line search fails (no step lowers the
     loss along the search direction; "ABNORMAL_TERMINATION_IN_LNSRCH") or an accepted step did not
     lower the loss at all ("REL_REDUCTION_OF_F"): both mean the curvature memory points nowhere
@@ -153,7 +160,7 @@ def run_lbfgs(
     (STYLE.md's "never restart L-BFGS" is about routine restarts, which throw good memory away; this
     only replaces memory that has already failed). Only a projected gradient of zero is "converged".
     """
-    del learning_rate
+    del learning_rate, state
     tracker = _Tracker(max_iterations, callback)
     shape = start.shape
 

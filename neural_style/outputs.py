@@ -7,12 +7,15 @@ import json
 import os
 import platform
 from collections.abc import Sequence
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import numpy as np
 
 from neural_style import images
+from neural_style.checkpoints import checkpoint_path
 from neural_style.errors import NeuralStyleError
+from neural_style.library import PREFIX, StoredStyle
 
 
 def choose_output(output: str | None, out_dir: str, img_name: str, overwrite: bool, inputs: Sequence[Path]) -> Path:
@@ -42,8 +45,8 @@ def choose_output(output: str | None, out_dir: str, img_name: str, overwrite: bo
 
 
 def _taken(output: Path) -> bool:
-    """Whether a run writing ``output`` would replace a file: the image, its record or a snapshot."""
-    return (output.exists() or record_path(output).exists()
+    """Whether a run writing ``output`` would replace a file: the image, its record, its checkpoint or a snapshot."""
+    return (output.exists() or record_path(output).exists() or checkpoint_path(output).exists()
             or any(output.parent.glob(f"{glob.escape(output.stem)}_iter[0-9]*{glob.escape(output.suffix)}")))
 
 
@@ -75,3 +78,27 @@ def write_record(output: Path, record: dict) -> Path:
     path = record_path(output)
     images.write_atomic(path, (json.dumps(record, indent=2, default=str) + "\n").encode())
     return path
+
+
+def spec_record(spec) -> dict:
+    """A StyleSpec for the JSON record: paths as text, arrays (segmentation regions) by their shape."""
+    def describe(value):
+        if isinstance(value, StoredStyle):
+            return PREFIX + value.name + (f" region {value.region}" if value.region else "")
+        return f"array {list(value.shape)}" if isinstance(value, np.ndarray) else value
+    return {field.name: describe(getattr(spec, field.name)) for field in fields(spec)}
+
+
+def run_record(output: Path, content: Path, styles: list[dict], regions: list[dict], config, result,
+               command: Sequence[str]) -> dict:
+    """The JSON record of one run (``config``: TransferConfig; ``result``: TransferResult): every
+    parameter, each scale's iterations and how its optimiser stopped, the final loss parts, seconds
+    and versions. ``styles`` and ``regions`` as the caller describes them."""
+    return {
+        "output": str(output), "content_img": str(content), "styles": styles, "regions": regions,
+        "config": asdict(config), "precision": result.precision, "scale_sizes": list(result.scale_sizes),
+        "scales": [asdict(r) for r in result.scales],
+        "iterations": result.iterations, "stop_reason": result.stop_reason,
+        "final_loss": {"total": result.total, **result.parts}, "seconds": round(result.seconds, 3),
+        "versions": versions(), "command": list(command),
+    }

@@ -66,6 +66,12 @@ class PreparedStyle:
     size: int = 0
 
 
+def segmented(styles: Sequence[PreparedStyle]) -> bool:
+    """Whether the style terms come from a segmentation: some style's target is a region of its
+    style image (a style mask, or a stored style's region), not the whole painting."""
+    return any(s.style_mask is not None or (s.stored is not None and s.stored.region != WHOLE) for s in styles)
+
+
 def check_stored(specs: Sequence[StyleSpec], config: TransferConfig) -> None:
     """Refuse a stored style that this run's network would not have computed: other weights, other
     pooling (each changes every Gram), or a style layer it lacks; and a stored style with a style mask."""

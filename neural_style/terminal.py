@@ -6,8 +6,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import sys
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,9 +85,10 @@ class Progress:
     """Turns StepInfo into a progress bar (default), log lines (--verbose) or nothing (--quiet),
     and writes --save_iterations snapshots (each one atomic, so a crash keeps them)."""
 
-    def __init__(self, max_iterations: int, verbosity: int, print_every: int, save_every: int, output: Path) -> None:
+    def __init__(self, max_iterations: int, verbosity: int, print_every: int, save_every: int, output: Path,
+                 done: int = 0) -> None:
         self.verbosity, self.print_every, self.save_every, self.output = verbosity, print_every, save_every, output
-        self.max_iterations = max_iterations
+        self.max_iterations, self.done = max_iterations, done  # done: iterations before a resume
         self.bar = None
 
     def __call__(self, info) -> None:
@@ -95,6 +98,8 @@ class Progress:
                 item_show_func=lambda step: step and format_parts(step.total, step.parts),
             )
             self.bar.__enter__()
+            if self.done:
+                self.bar.update(self.done)
         if self.bar is not None:
             self.bar.update(1, info)
         if self.verbosity >= 2 and (info.iteration % self.print_every == 0 or info.iteration == info.max_iterations):
@@ -110,3 +115,94 @@ class Progress:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
             self.bar = None
+
+
+def _bar(done: float, total: int, width: int = 20) -> str:
+    filled = int(width * done / total) if total else width
+    return "[" + "#" * filled + "-" * (width - filled) + "]"
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class BatchProgress:
+    """A batch's progress (a :class:`~neural_style.batch.BatchListener`): on a terminal, one live line
+    with the overall bar (jobs finished of all, ETA from the jobs run so far) and the current job's
+    bar with its loss parts; elsewhere, one line per finished job. ``--verbose``: a line when a job
+    starts and ends, and every ``print_every`` iterations; ``--quiet``: nothing."""
+
+    def __init__(self, verbosity: int, print_every: int = 50, stream=None) -> None:
+        self.verbosity, self.print_every = verbosity, print_every
+        self.stream = stream or sys.stderr
+        self.live = verbosity == 1 and self.stream.isatty()
+        self.total = self.finished = self.ran = 0
+        self.run_seconds = 0.0
+        self.job = ""
+        self.step_text = ""
+        self.to_run = 0
+        self._shown = 0.0
+        self._width = 0
+
+    def _write(self, line: str) -> None:
+        if self.live:
+            self.stream.write("\r" + " " * self._width + "\r")
+        self.stream.write(line + "\n")
+        self.stream.flush()
+        self._width = 0
+        self._draw(force=True)
+
+    def _draw(self, force: bool = False) -> None:
+        if not self.live or self.total == 0:
+            return
+        now = time.monotonic()
+        if not force and now - self._shown < 0.1:
+            return
+        self._shown = now
+        left = self.to_run - self.ran
+        eta = f" ETA {_clock(left * self.run_seconds / self.ran)}" if self.ran and left > 0 else ""
+        line = f"batch {_bar(self.finished, self.total)} {self.finished}/{self.total}{eta}"
+        if self.job:
+            line += f" | {self.job} {self.step_text}"
+        width = shutil.get_terminal_size((120, 20)).columns - 1
+        line = line[:width]
+        self.stream.write("\r" + line + " " * max(0, self._width - len(line)))
+        self.stream.flush()
+        self._width = len(line)
+
+    def batch_started(self, total: int, to_run: int) -> None:
+        self.total, self.to_run = total, to_run
+        if self.verbosity >= 2:
+            self._write(f"batch: {total} jobs, {total - to_run} already done, {to_run} to run")
+        self._draw(force=True)
+
+    def job_started(self, job) -> None:
+        self.job, self.step_text = job.name, ""
+        if self.verbosity >= 2:
+            self._write(f"job {job.name}: started")
+        self._draw(force=True)
+
+    def step(self, info) -> None:
+        self.step_text = f"{_bar(info.iteration, info.max_iterations, 10)} {info.iteration}/{info.max_iterations} " \
+                         f"{format_parts(info.total, info.parts)}"
+        if self.verbosity >= 2 and (info.iteration % self.print_every == 0 or info.iteration == info.max_iterations):
+            self._write(f"  iteration {info.iteration}/{info.max_iterations}  {format_parts(info.total, info.parts)}")
+        self._draw()
+
+    def job_finished(self, outcome) -> None:
+        self.finished += 1
+        if outcome.status in ("done", "failed", "interrupted"):
+            self.ran += 1
+            self.run_seconds += outcome.seconds
+        self.job = ""
+        if self.verbosity >= 2 or (self.verbosity == 1 and (not self.live or outcome.status == "failed")):
+            detail = {"failed": outcome.error, "skipped": "kept from an earlier run"}.get(outcome.status, f"{outcome.seconds:.1f} s")
+            self._write(f"[{self.finished}/{self.total}] {outcome.name}: {outcome.status} ({detail})")
+        self._draw(force=True)
+
+    def close(self) -> None:
+        if self.live and self._width:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._width = 0

@@ -5,23 +5,25 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+import keras
 import numpy as np
 import tensorflow as tf
 
-from neural_style import colour, images
+from neural_style import colour, images, planner
 from neural_style.config import ImageSource, StyleSpec, TransferConfig
 from neural_style.errors import NeuralStyleError
 from neural_style.features import build_feature_extractor, resolve_precision
 from neural_style.layers import CAFFE_MEAN_BGR
-from neural_style.objective import Objective, TargetPass
-from neural_style.optimizers import OPTIMIZERS, Callback, OptimizationResult
+from neural_style.objective import LossGraphs, Objective, TargetPass
+from neural_style.optimizers import OPTIMIZERS, Callback, OptimizationResult, StepInfo
 from neural_style.styles import (
     PreparedStyle,
     check_stored,
     prepare_styles,
+    segmented,
     style_terms,
     styles_at,
 )
@@ -44,6 +46,31 @@ class ScaleReport:
     restarts: int = 0
     messages: tuple[str, ...] = ()
     float32_iterations: int = 0
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where a run stands, to resume it from: scale ``scale`` (index into ``config.schedule``) has run
+    ``iterations`` of its budget (``planned + carried``; ``carried``: iterations earlier scales left
+    over); ``image`` ``[h, w, 3]`` float32 0..255 is that scale's current iterate; ``state`` the
+    optimiser's (Adam; None for L-BFGS, which restarts its memory); ``reports`` the finished scales."""
+
+    scale: int
+    iterations: int
+    image: np.ndarray
+    reports: tuple[ScaleReport, ...]
+    carried: int
+    state: Mapping[str, np.ndarray] | None = None
+
+
+@dataclass(frozen=True)
+class Checkpointing:
+    """``save`` receives a :class:`Checkpoint` every ``every`` iterations of the run (never at a scale's
+    last iteration: the next scale's first checkpoint follows); ``resume``: continue from this one."""
+
+    every: int
+    save: Callable[[Checkpoint], None]
+    resume: Checkpoint | None = None
 
 
 @dataclass(frozen=True)
@@ -97,16 +124,19 @@ def initial_image(config: TransferConfig, content: np.ndarray, styles: Sequence[
 
 
 def build_objective(extractor, targets: TargetPass, content: np.ndarray, styles: Sequence[PreparedStyle],
-                    config: TransferConfig) -> Objective:
-    """Targets computed once, outside the gradient path, for one image size."""
+                    config: TransferConfig, graphs: LossGraphs | None = None) -> Objective:
+    """Targets computed once, outside the gradient path, for one image size. A segmented run's content
+    weight is ``segmentation_content_factor`` times the content weight (losses: "Segmentations")."""
+    content_weight = config.content_weight * (config.segmentation_content_factor if segmented(styles) else 1.0)
     return Objective(
         extractor,
         targets.features(content, config.content_layers),
         config.content_layer_weights,
         style_terms(targets, styles, config.style_layers, content.shape[:2]),
         dict(zip(config.style_layers, config.style_layer_weights, strict=True)),
-        (config.content_weight, config.style_weight, config.tv_weight),
+        (content_weight, config.style_weight, config.tv_weight),
         content.shape[:2],
+        graphs,
     )
 
 
@@ -117,40 +147,72 @@ def _offset(callback: Callback | None, done: int, total: int) -> Callback | None
     return lambda info: callback(replace(info, iteration=done + info.iteration, max_iterations=total))
 
 
+class Engine:
+    """The networks of one process, built on first use and kept: for each weights file, pooling, layer
+    set and precision, the VGG-19 extractor with its target pass and compiled loss graphs. One run
+    makes its own; a batch shares one, so its jobs build nothing again, jobs of an equal size trace
+    nothing again, and, with ``memo_bytes`` > 0, a style's targets at a size are computed once
+    (:class:`~neural_style.objective.TargetPass`)."""
+
+    def __init__(self, memo_bytes: int = 0) -> None:
+        self.memo_bytes = memo_bytes
+        self._weights: dict[str, dict] = {}
+        self._built: dict[tuple, tuple[keras.Model, TargetPass, LossGraphs]] = {}
+
+    def networks(self, config: TransferConfig, precision: str) -> tuple[keras.Model, TargetPass, LossGraphs]:
+        """``(extractor, target pass, loss graphs)`` for ``config``'s layers in ``precision``."""
+        layers = tuple(dict.fromkeys(config.content_layers + config.style_layers))
+        key = (config.weights, config.pooling_type, layers, precision)
+        if key not in self._built:
+            if config.weights not in self._weights:
+                self._weights[config.weights] = load_vgg19_weights(config.weights)
+            extractor = build_feature_extractor(layers, self._weights[config.weights], config.pooling_type, precision)
+            self._built[key] = (extractor, TargetPass(extractor, self.memo_bytes), LossGraphs(extractor))
+        return self._built[key]
+
+
+def _checkpointed(step: Callback | None, checkpointing: Checkpointing, done: int, base: Checkpoint,
+                  budget: int) -> Callback:
+    """``step``, and a checkpoint every ``checkpointing.every`` iterations of the run (``done``: the
+    run's iterations before this call; ``base``: the scale's checkpoint at its start)."""
+    def on_step(info: StepInfo) -> None:
+        if step is not None:
+            step(info)
+        scale_iterations = base.iterations + info.iteration
+        if (done + info.iteration) % checkpointing.every == 0 and scale_iterations < budget:
+            state = None if info.state is None else {k: np.array(v) for k, v in info.state.items()}
+            checkpointing.save(replace(base, iterations=scale_iterations, image=info.image.copy(), state=state))
+    return on_step
+
+
 class _Networks:
-    """The run's VGG-19 in its precision, and a float32 one built only if bfloat16 stalls."""
+    """One run's view of the engine: its configuration in its precision, and float32 if bfloat16 stalls."""
 
-    def __init__(self, config: TransferConfig, precision: str) -> None:
-        self.config, self.precision = config, precision
-        self._built: dict[str, tuple] = {}
+    def __init__(self, engine: Engine, config: TransferConfig, precision: str) -> None:
+        self.engine, self.config, self.precision = engine, config, precision
 
-    def get(self, precision: str) -> tuple:
-        """``(extractor, TargetPass)`` in ``precision``, built on first use."""
-        if precision not in self._built:
-            config = self.config
-            layers = tuple(dict.fromkeys(config.content_layers + config.style_layers))
-            extractor = build_feature_extractor(layers, load_vgg19_weights(config.weights), config.pooling_type, precision)
-            self._built[precision] = (extractor, TargetPass(extractor))
-        return self._built[precision]
+    def get(self, precision: str) -> tuple[keras.Model, TargetPass, LossGraphs]:
+        return self.engine.networks(self.config, precision)
 
 
 def run_scale(networks: _Networks, content: np.ndarray, styles: Sequence[PreparedStyle], start: np.ndarray,
-              iterations: int, callback: Callback | None) -> OptimizationResult:
+              iterations: int, callback: Callback | None, state: Mapping[str, np.ndarray] | None = None
+              ) -> OptimizationResult:
     """Optimise one scale. L-BFGS in bfloat16 can reach a point where its own rounding hides every
     further decrease (a line search that finds no lower point, even after a fresh start); the rest of
     the scale's iterations then run in float32 from the best image so far, with the targets
     recomputed in float32. Measured: bench/README.md, "Early stops"."""
     config = networks.config
     optimize = OPTIMIZERS[config.optimizer]
-    extractor, targets = networks.get(networks.precision)
-    result = optimize(build_objective(extractor, targets, content, styles, config), start, iterations,
-                      config.learning_rate, callback)
+    extractor, targets, graphs = networks.get(networks.precision)
+    result = optimize(build_objective(extractor, targets, content, styles, config, graphs), start, iterations,
+                      config.learning_rate, callback, state)
     remaining = iterations - result.iterations
     if result.stop_reason != "line_search_failed" or networks.precision == "float32" or remaining <= 0:
         return result
-    extractor, targets = networks.get("float32")
+    extractor, targets, graphs = networks.get("float32")
     shifted = None if callback is None else (lambda info: callback(replace(info, iteration=result.iterations + info.iteration)))
-    rest = optimize(build_objective(extractor, targets, content, styles, config), result.image, remaining,
+    rest = optimize(build_objective(extractor, targets, content, styles, config, graphs), result.image, remaining,
                     config.learning_rate, shifted)
     return replace(rest, iterations=result.iterations + rest.iterations, stop_reason=rest.stop_reason,
                    restarts=result.restarts + rest.restarts, messages=result.messages + rest.messages,
@@ -162,8 +224,12 @@ def run_transfer(
     styles: Sequence[StyleSpec | ImageSource],
     config: TransferConfig | None = None,
     callback: Callback | None = None,
+    engine: Engine | None = None,
+    checkpointing: Checkpointing | None = None,
 ) -> TransferResult:
-    """Stylise ``content`` with ``styles`` and report how it went. See :func:`stylize`.
+    """Stylise ``content`` with ``styles`` and report how it went. See :func:`stylize`. ``engine``:
+    networks kept from earlier runs (a batch); a fresh one if None. ``checkpointing``: save where the
+    run stands every so many iterations, and/or resume from such a checkpoint.
 
     Coarse-to-fine: each scale starts from the last one's result; iterations a scale could not use
     (its optimiser stopped early) go to the next. An interrupt (KeyboardInterrupt, which the CLI also
@@ -179,31 +245,50 @@ def run_transfer(
     if warning:
         warnings.warn(warning, RuntimeWarning, stacklevel=2)
     start = time.perf_counter()
-    content_full = images.read_image(content, "content_img", config.max_size)
+    content_full = images.read_image(content, "content_img", config.max_size, config.enlarge)
     full_shape = content_full.shape[:2]
     space = config.color_convert_type
     recolour = colour.style_recolouring(content_full, config.color_transfer, config.luminance_only, space)
     prepared = prepare_styles(specs, full_shape, config.style_scale, recolour)
     content_run = colour.luminance_image(content_full, space) if config.luminance_only else content_full
-    networks = _Networks(config, resolve_precision(config.precision, device))
+    precision = resolve_precision(config.precision, device)
+    masked_terms = len({s.group for s in prepared if s.mask is not None})
+    plan = planner.plan_run(config, full_shape, masked_terms, precision)  # refuses before any network is built
+    if plan.note:
+        warnings.warn(plan.note, RuntimeWarning, stacklevel=2)
+    config = plan.config
+    networks = _Networks(engine or Engine(), config, precision)
     reports: list[ScaleReport] = []
     image, result, carried = None, None, 0
+    resume = checkpointing.resume if checkpointing else None
+    total = config.total_iterations()
     try:
         with tf.device(device):
-            for size, planned in config.schedule(*full_shape):
+            for index, (size, planned) in enumerate(config.schedule(*full_shape)):
+                if resume is not None and index < resume.scale:
+                    continue
                 content_image = images.fit_longest_side(content_run, size)
                 scaled = styles_at(prepared, size / max(full_shape), content_image.shape[:2])
-                if image is None:
+                first, state = 0, None
+                if resume is not None and index == resume.scale:
+                    reports, carried = list(resume.reports), resume.carried
+                    image = start_image = images.resize_to(resume.image, *content_image.shape[:2])
+                    first, state = resume.iterations, resume.state
+                elif image is None:
                     start_image = initial_image(config, content_image, scaled)
                 else:
                     start_image = images.resize_to(image, *content_image.shape[:2])
-                done = sum(r.iterations for r in reports)
-                result = run_scale(networks, content_image, scaled, start_image, planned + carried,
-                                   _offset(callback, done, config.total_iterations()))
+                budget = planned + carried
+                done = sum(r.iterations for r in reports) + first
+                step = _offset(callback, done, total)
+                if checkpointing is not None and checkpointing.every > 0:
+                    step = _checkpointed(step, checkpointing, done, Checkpoint(index, first, start_image, tuple(reports),
+                                                                             carried), budget)
+                result = run_scale(networks, content_image, scaled, start_image, budget - first, step, state)
                 image = result.image
-                reports.append(ScaleReport(size, planned + carried, result.iterations, result.stop_reason,
+                reports.append(ScaleReport(size, budget, first + result.iterations, result.stop_reason,
                                            result.restarts, result.messages, result.float32_iterations))
-                carried = planned + carried - result.iterations
+                carried = budget - (first + result.iterations)
                 if result.stop_reason in ("interrupted", "nonfinite"):
                     break
     except KeyboardInterrupt:

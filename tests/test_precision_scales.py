@@ -100,8 +100,8 @@ def test_each_image_shape_traces_once_and_tensorflow_warns_of_no_retracing(monke
     made = {"targets": [], "objectives": []}
 
     class CountedTargets(transfer.TargetPass):
-        def __init__(self, extractor):
-            super().__init__(extractor)
+        def __init__(self, extractor, memo_bytes=0):
+            super().__init__(extractor, memo_bytes)
             made["targets"].append(self)
 
     build = transfer.build_objective

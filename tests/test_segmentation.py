@@ -138,3 +138,32 @@ def test_segmentation_count_mismatch_is_an_error():
     with pytest.raises(NeuralStyleError, match="style_segs needs one segmentation per style image"):
         segmentation_styles(DATA / "dpst_in1_mask.png", [StyleSpec("a.jpg"), StyleSpec("b.jpg")],
                             [DATA / "dpst_in1_style_mask.png"])
+
+
+def test_a_segmented_run_weighs_content_by_the_segmentation_factor_and_masks_alone_do_not(extractor):
+    """losses, "Segmentations": alpha * SEGMENTATION_CONTENT_FACTOR when the style terms are regions of
+    the style image; a content mask alone (whole paintings as targets) keeps alpha."""
+    from neural_style import TransferConfig
+    from neural_style.config import SEGMENTATION_CONTENT_FACTOR
+    from neural_style.images import read_image
+    from neural_style.masks import read_mask
+    from neural_style.styles import prepare_styles
+    from neural_style.transfer import Engine, build_objective
+
+    content = read_image(DATA / "dpst_in1.png", "content", 64)
+    specs, _ = segmentation_styles(DATA / "dpst_in1_mask.png", [StyleSpec(DATA / "dpst_in1_style.png")],
+                                   [DATA / "dpst_in1_style_mask.png"], 64, 64)
+    mask = read_mask(DATA / "dpst_in1_mask.png", content.shape[:2], "mask", "content")  # its grey levels
+    masked = [StyleSpec(DATA / "dpst_in1_style.png", 1.0, mask), StyleSpec(DATA / "starry_night.jpg", 1.0, 1 - mask)]
+    x = np.clip(content + np.random.default_rng(0).normal(0, 20, content.shape), 0, 255).astype(np.float32)
+    parts = {}
+    for label, styles in (("segmented", specs), ("masked", masked)):
+        prepared = prepare_styles(styles, content.shape[:2], 1.0)
+        for factor in (1.0, SEGMENTATION_CONTENT_FACTOR):
+            config = TransferConfig(segmentation_content_factor=factor, precision="float32")
+            extractor_, targets, graphs = Engine().networks(config, "float32")
+            parts[label, factor] = build_objective(extractor_, targets, content, prepared, config, graphs)(x).parts
+    assert SEGMENTATION_CONTENT_FACTOR == 8.0
+    assert parts["segmented", 8.0]["content"] == pytest.approx(8 * parts["segmented", 1.0]["content"], rel=1e-5)
+    assert parts["segmented", 8.0]["style"] == pytest.approx(parts["segmented", 1.0]["style"], rel=1e-6)
+    assert parts["masked", 8.0]["content"] == pytest.approx(parts["masked", 1.0]["content"], rel=1e-6)

@@ -1,7 +1,8 @@
 """The ``neural-style`` command.
 
-``neural-style [options]`` repaints a photo (:mod:`neural_style.cli.run`); ``neural-style styles ...``
-manages the style library (:mod:`neural_style.cli.styles`). Both end bad input with one line on stderr
+``neural-style [options]`` repaints a photo (:mod:`neural_style.cli.run`); ``neural-style batch ...``
+runs many (:mod:`neural_style.cli.batch`); ``neural-style styles ...`` manages the style library
+(:mod:`neural_style.cli.styles`). Both end bad input with one line on stderr
 and exit code 2, and keep TensorFlow's chatter off the terminal unless ``-v``.
 """
 
@@ -52,10 +53,23 @@ def main(argv: Sequence[str] | None = None) -> None:
 
                 group.main(normalize_argv(args[1:], long_option_names()), prog_name="neural-style styles",
                            standalone_mode=False)
-            else:  # the run command's imports (OpenCV, scipy) are not needed for 'styles'
-                from neural_style.cli.run import _long_option_names, command
+            elif args[:1] == ["batch"]:
+                from neural_style.cli import batch
 
-                command.main(normalize_argv(args, _long_option_names()), prog_name="neural-style", standalone_mode=False)
+                code = batch.command.main(normalize_argv(args[1:], batch.long_option_names()),
+                                          prog_name="neural-style batch", standalone_mode=False)
+                if code:  # click returns an Exit's code when not standalone: 1 = some job failed
+                    sys.exit(code)
+            else:  # the run command's imports (OpenCV, scipy) are not needed for 'styles'
+                from neural_style.cli.run import (
+                    _long_option_names,
+                    command,
+                    resume_argv,
+                )
+
+                args = resume_argv(args)
+                command.main(normalize_argv(args, _long_option_names()), prog_name="neural-style", standalone_mode=False,
+                             obj={"argv": args})
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except (click.ClickException, NeuralStyleError) as exc:

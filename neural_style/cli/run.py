@@ -7,51 +7,39 @@ options take several values after one flag (``--style_imgs a.jpg b.jpg``), as wi
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import click
 import numpy as np
 
 from neural_style import images
+from neural_style.checkpoints import checkpoint_path
 from neural_style.cli import resolve_input
+from neural_style.cli.options import (
+    LIST,
+    build_config,
+    config_options,
+    numbers,
+    quiet_verbose_options,
+)
 from neural_style.config import StyleSpec, TransferConfig, normalize_weights
 from neural_style.errors import NeuralStyleError
 from neural_style.library import PREFIX, StoredStyle, StyleLibrary
 from neural_style.masks import check_aspect, read_mask
-from neural_style.outputs import choose_output, versions, write_record
+from neural_style.outputs import (
+    choose_output,
+    run_record,
+    spec_record,
+    versions,
+    write_record,
+)
 from neural_style.segmentation import Region, describe_regions, segmentation_styles
 from neural_style.terminal import Interrupted, Progress
-
-
-def _numbers(values: tuple[str, ...], name: str, kind: type = float) -> tuple:
-    """Parse a list option's values as ``kind`` (float or int)."""
-    try:
-        return tuple(kind(v) for v in values)
-    except ValueError:
-        what = "whole numbers" if kind is int else "numbers"
-        raise NeuralStyleError(f"{name} takes {what}. Received: {' '.join(values)}") from None
-
-
-def build_config(opts: dict) -> TransferConfig:
-    """The frozen TransferConfig from parsed options (validation happens in its constructor)."""
-    return TransferConfig(
-        content_weight=opts["content_weight"], style_weight=opts["style_weight"], tv_weight=opts["tv_weight"],
-        content_layers=opts["content_layers"] or DEFAULTS.content_layers,
-        content_layer_weights=_numbers(opts["content_layer_weights"], "content_layer_weights"),
-        style_layers=opts["style_layers"] or DEFAULTS.style_layers,
-        style_layer_weights=_numbers(opts["style_layer_weights"], "style_layer_weights"),
-        optimizer=opts["optimizer"].lower(), learning_rate=opts["learning_rate"],
-        max_iterations=opts["max_iterations"], init_img_type=opts["init_img_type"], noise_ratio=opts["noise_ratio"],
-        seed=opts["seed"], pooling_type=opts["pooling_type"].lower(), max_size=opts["max_size"],
-        style_scale=opts["style_scale"], weights=opts["weights"], device=opts["device"],
-        precision=opts["precision"].lower(), scales=opts["scales"], min_scale_side=opts["min_scale_side"],
-        scale_iterations=_numbers(opts["scale_iterations"], "scale_iterations", int),
-        original_colors=opts["original_colors"], color_convert_type=opts["color_convert_type"].lower(),
-        color_transfer=opts["color_transfer"].lower(), luminance_only=opts["luminance_only"],
-    )
+from neural_style.weights import file_sha256
 
 
 def build_styles(opts: dict) -> tuple[list[StyleSpec], list[Path], tuple[Path, list[Path]] | None]:
@@ -63,7 +51,7 @@ def build_styles(opts: dict) -> tuple[list[StyleSpec], list[Path], tuple[Path, l
     library = StyleLibrary(opts["library"])
     paths = [library.get(p[len(PREFIX):]) if p.startswith(PREFIX) else resolve_input(p, opts["style_imgs_dir"], f"style_imgs[{k}]")
              for k, p in enumerate(opts["style_imgs"])]
-    weights = _numbers(opts["style_imgs_weights"], "style_imgs_weights") or (1.0,) * len(paths)
+    weights = numbers(opts["style_imgs_weights"], "style_imgs_weights") or (1.0,) * len(paths)
     if len(weights) != len(paths):
         raise NeuralStyleError(f"style_imgs_weights needs one weight per style image: {len(paths)} image(s), "
                                f"{len(weights)} weight(s) received")
@@ -104,9 +92,10 @@ def _resolve_mask(name: str, opts: dict, what: str) -> Path:
 
 
 def _check_images(content: Path, specs: Sequence[StyleSpec], segmentations: tuple[Path, list[Path]] | None,
-                  config: TransferConfig) -> None:
+                  config: TransferConfig) -> tuple[int, int]:
     """Decode every input once before any network is built, so a bad file fails in a second: images
-    large enough, masks not empty, masks and segmentations with their image's aspect ratio."""
+    large enough, masks not empty, masks and segmentations with their image's aspect ratio. Returns
+    the output's ``(height, width)``."""
     shape = images.load_image(content, "content_img", config.max_size).shape
     if max(shape[:2]) > config.max_size:
         images.check_min_side(images.scaled_shape(shape[0], shape[1], config.max_size), "content_img")
@@ -124,6 +113,9 @@ def _check_images(content: Path, specs: Sequence[StyleSpec], segmentations: tupl
             check_aspect(images.load_mask(seg, f"style_segs[{k}]").shape, style_shape, f"style_segs[{k}]", f"style_imgs[{k}]")
     if config.init_img_type not in ("content", "random", "style"):
         images.load_image(config.init_img_type, "init_img_type", config.max_size)
+    if max(shape[:2]) > config.max_size or config.enlarge:
+        return images.scaled_shape(shape[0], shape[1], config.max_size)
+    return shape[:2]
 
 
 def cache_styles(library: StyleLibrary, specs: Sequence[StyleSpec], segmentations: tuple[Path, list[Path]] | None,
@@ -141,20 +133,6 @@ def cache_styles(library: StyleLibrary, specs: Sequence[StyleSpec], segmentation
     return out, None if segmentations is None else (segmentations[0], [])
 
 
-def _spec_record(spec: StyleSpec) -> dict:
-    """A StyleSpec for the JSON record: paths as text, arrays (segmentation regions) by their shape."""
-    def describe(value):
-        if isinstance(value, StoredStyle):
-            return PREFIX + value.name + (f" region {value.region}" if value.region else "")
-        return f"array {list(value.shape)}" if isinstance(value, np.ndarray) else value
-    return {field.name: describe(getattr(spec, field.name)) for field in fields(spec)}
-
-
-LIST = {"multiple": True}
-DEFAULTS = TransferConfig()
-"""Option defaults come from the one home of defaults, the config."""
-
-
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--content_img", required=True, help="Content photo (path, or a name in --content_img_dir).")
 @click.option("--style_imgs", **LIST, help="One or more style images: --style_imgs a.jpg b.jpg.")
@@ -170,61 +148,30 @@ DEFAULTS = TransferConfig()
 @click.option("--img_name", default="result", show_default=True, help="Output file name (.png added if none).")
 @click.option("-o", "--output", default=None, help="Output path; overrides --img_output_dir/--img_name.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output instead of choosing a numbered name.")
-@click.option("--max_size", type=int, default=DEFAULTS.max_size, show_default=True, help="Longest side of the output, px.")
-@click.option("--max_iterations", type=int, default=DEFAULTS.max_iterations, show_default=True,
-              help="Iterations of all scales together (neural-style-tf: 1000 at one scale).")
-@click.option("--content_weight", type=float, default=DEFAULTS.content_weight, show_default=True, help="alpha (see README: Losses).")
-@click.option("--style_weight", type=float, default=DEFAULTS.style_weight, show_default=True, help="beta.")
-@click.option("--tv_weight", type=float, default=DEFAULTS.tv_weight, show_default=True, help="theta.")
-@click.option("--content_layers", **LIST, help="Default conv4_2. Papers' (relu4_2) or Keras-style names.")
-@click.option("--style_layers", **LIST, help="Default relu1_1 relu2_1 relu3_1 relu4_1 relu5_1.")
-@click.option("--content_layer_weights", **LIST, help="One per content layer (default equal).")
-@click.option("--style_layer_weights", **LIST, help="One per style layer (default equal).")
-@click.option("--optimizer", default=DEFAULTS.optimizer, show_default=True, help="lbfgs or adam.")
-@click.option("--learning_rate", type=float, default=DEFAULTS.learning_rate, show_default=True, help="Adam step, pixel units.")
-@click.option("--init_img_type", default=DEFAULTS.init_img_type, show_default=True, help="content, random, style or a path.")
-@click.option("--noise_ratio", type=float, default=DEFAULTS.noise_ratio, show_default=True, help="Noise share of a random init.")
-@click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True)
-@click.option("--pooling_type", default=DEFAULTS.pooling_type, show_default=True, help="avg or max.")
-@click.option("--style_scale", type=float, default=DEFAULTS.style_scale, show_default=True, help="Style size relative to content.")
-@click.option("--original_colors/--no-original_colors", default=False,
-              help="Keep the photo's colours: the output's luminance with the photo's chroma.")
-@click.option("--color_convert_type", default=DEFAULTS.color_convert_type, show_default=True,
-              help="Colour space of --original_colors and --luminance_only: yuv, ycrcb, luv or lab.")
-@click.option("--color_transfer", default=DEFAULTS.color_transfer, show_default=True,
-              help="Remap each style image's colours to the photo's before the run: none, linear or histogram.")
-@click.option("--luminance_only/--no-luminance_only", default=False,
-              help="Transfer luminance only (Gatys et al. 2017), then put the photo's colours back.")
-@click.option("--weights", default=DEFAULTS.weights, show_default=True, help="default (shipped), imagenet, or a path.")
-@click.option("--precision", default=DEFAULTS.precision, show_default=True,
-              help="auto (bfloat16 on CPUs with native bf16, else float32), float32 or bfloat16.")
-@click.option("--scales", type=int, default=DEFAULTS.scales, show_default=True,
-              help="Coarse-to-fine: this many sizes, each half the next, ending at max_size (1: one scale).")
-@click.option("--min_scale_side", type=int, default=DEFAULTS.min_scale_side, show_default=True,
-              help="Coarse-to-fine floor: no coarse scale whose shortest side is under this (px).")
-@click.option("--scale_iterations", **LIST,
-              help="Iterations per scale, coarsest first (default: max_iterations split 4:2:1).")
+@config_options
 @click.option("--print_iterations", type=int, default=50, show_default=True, help="Log every N (--verbose).")
 @click.option("--save_iterations", type=int, default=0, show_default=True, help="Save a snapshot every N.")
 @click.option("--library", default=None, help="Style library file (default: $NEURAL_STYLE_LIBRARY, else "
               "~/.local/share/neural-style/styles.sqlite); --style_imgs lib:NAME uses its entries.")
 @click.option("--cache_styles", is_flag=True, help="Add each style image file to the library on first use "
               "and take its Grams from there (later runs skip its forward passes).")
-@click.option("--device", default=None, help="/cpu:0 or /gpu:0 (falls back to the CPU). Default: GPU if present.")
-@click.option("-v", "--verbose", is_flag=True, help="Log lines instead of a bar; tracebacks on internal errors.")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--checkpoint_iterations", type=int, default=0, show_default=True,
+              help="Every N iterations save where the run stands (OUTPUT.checkpoint.npz) for --resume.")
+@click.option("--resume", default=None, help="Continue a killed or interrupted run from its checkpoint: "
+              "--resume OUTPUT.json (its record; the run's own options are used).")
+@quiet_verbose_options
 def command(**opts) -> None:
     """Repaint a photo in the style of one or more paintings (Gatys et al., VGG-19)."""
     verbosity = 0 if opts["quiet"] else 2 if opts["verbose"] else 1
     config = build_config(opts)
-    if opts["print_iterations"] < 1 or opts["save_iterations"] < 0:
-        raise NeuralStyleError("print_iterations must be >= 1 and save_iterations >= 0")
+    if opts["print_iterations"] < 1 or opts["save_iterations"] < 0 or opts["checkpoint_iterations"] < 0:
+        raise NeuralStyleError("print_iterations must be >= 1, save_iterations and checkpoint_iterations >= 0")
     content = resolve_input(opts["content_img"], opts["content_img_dir"], "content_img")
     specs, inputs, segmentations = build_styles(opts)
     if config.init_img_type not in ("content", "random", "style"):
         inputs.append(Path(config.init_img_type))
     output = choose_output(opts["output"], opts["img_output_dir"], opts["img_name"], opts["overwrite"], [content, *inputs])
-    _check_images(content, specs, segmentations, config)
+    output_shape = _check_images(content, specs, segmentations, config)
     if opts["cache_styles"]:
         specs, segmentations = cache_styles(StyleLibrary(opts["library"]), specs, segmentations, config)
     regions: list[Region] = []
@@ -233,36 +180,118 @@ def command(**opts) -> None:
                                              round(config.style_scale * config.max_size))
     notes = [describe_regions(regions)] if regions else []
 
+    from neural_style.features import resolve_precision
+    from neural_style.planner import plan_run
     from neural_style.transfer import resolve_device, run_transfer
 
     device, warning = resolve_device(config.device)
-    for line in ([warning] if warning else []) + notes:
+    masks = {id(s.mask) if isinstance(s.mask, np.ndarray) else s.mask for s in specs if s.mask is not None}
+    plan = plan_run(config, output_shape, len(masks), resolve_precision(config.precision, device))
+    config = plan.config
+    for line in ([warning] if warning else []) + notes + ([plan.note] if plan.note else []):
         if verbosity:
             click.echo(f"neural-style: note: {line}", err=True)
     config = replace(config, device=device)
+    styles_record = [spec_record(s) for s in specs]
+    argv = (click.get_current_context().obj or {}).get("argv", sys.argv[1:])
+    checkpointing, done, identity = None, 0, {}
+    if opts["resume"] or opts["checkpoint_iterations"]:
+        earlier = read_resume_record(opts["resume"]) if opts["resume"] else {}
+        identity = {"argv": earlier.get("argv", list(argv)),
+                    "checkpoint_every": opts["checkpoint_iterations"] or earlier.get("checkpoint_every", 0),
+                    "inputs": {str(p): file_sha256(p) for p in [content, *inputs]}}
+        checkpointing, done = _checkpointing(opts, output, config, content, styles_record, identity)
 
-    progress = Progress(config.total_iterations(), verbosity, opts["print_iterations"], opts["save_iterations"], output)
+    progress = Progress(config.total_iterations(), verbosity, opts["print_iterations"], opts["save_iterations"], output,
+                        done)
     try:
-        result = run_transfer(content, specs, config, progress)
+        result = run_transfer(content, specs, config, progress, checkpointing=checkpointing)
     finally:
         progress.close()
     images.save_image(output, result.image)
-    record = {
-        "output": str(output), "content_img": str(content), "styles": [_spec_record(s) for s in specs],
-        "regions": [asdict(r) | {"name": r.name} for r in regions],
-        "config": asdict(config), "precision": result.precision, "scale_sizes": list(result.scale_sizes),
-        "scales": [asdict(r) for r in result.scales],
-        "iterations": result.iterations, "stop_reason": result.stop_reason,
-        "final_loss": {"total": result.total, **result.parts}, "seconds": round(result.seconds, 3),
-        "versions": versions(), "command": sys.argv,
-    }
-    write_record(output, record)
+    record = run_record(output, content, styles_record, [asdict(r) | {"name": r.name} for r in regions], config,
+                        result, sys.argv)
+    write_record(output, record | identity)
+    if checkpointing is not None and result.stop_reason not in ("interrupted", "nonfinite"):
+        checkpoint_path(output).unlink(missing_ok=True)  # finished: nothing left to resume
     if verbosity:
         click.echo(f"wrote {output} ({result.iterations} iterations, {result.seconds:.1f}s, {result.stop_reason})", err=True)
     if result.stop_reason == "interrupted":
         raise Interrupted(saved=True)
     if result.stop_reason == "nonfinite":
         raise NeuralStyleError(f"the loss became NaN or infinite at iteration {result.iterations}; kept the last finite image in {output}")
+
+
+def _checkpointing(opts: dict, output: Path, config: TransferConfig, content: Path, styles: list[dict],
+                   identity: dict):
+    """``--checkpoint_iterations`` / ``--resume``: the run's Checkpointing and how many iterations it
+    has already done. A new run writes a provisional record (status ``running``, its arguments and
+    inputs' sha256) for ``--resume``; a resumed one must match its record in every parameter and
+    input byte, or is refused with one line."""
+    from neural_style.checkpoints import (
+        checkpoint_path,
+        load_checkpoint,
+        save_checkpoint,
+    )
+    from neural_style.transfer import Checkpointing
+
+    path = checkpoint_path(output)
+    save = lambda checkpoint: save_checkpoint(path, checkpoint)  # noqa: E731
+    record = {"status": "running", "output": str(output), "content_img": str(content), "styles": styles,
+              "config": asdict(config)} | identity
+    record = json.loads(json.dumps(record, default=str))
+    if not opts["resume"]:
+        write_record(output, record | {"checkpoint": str(path), "versions": versions()})
+        return Checkpointing(opts["checkpoint_iterations"], save), 0
+    earlier = read_resume_record(opts["resume"])
+    for key in ("content_img", "styles", "config", "inputs"):
+        if earlier.get(key) != record[key]:
+            raise NeuralStyleError(f"resume: {_difference(key, earlier.get(key), record[key])} differs from the record "
+                                   f"{opts['resume']!r}; a resumed run keeps its settings and inputs")
+    if earlier.get("stop_reason") in ("completed", "converged", "line_search_failed", "evaluations") and not path.exists():
+        raise NeuralStyleError(f"resume: the run of {opts['resume']!r} already finished ({earlier['stop_reason']}); "
+                               "nothing to resume")
+    checkpoint = load_checkpoint(path)
+    done = sum(r.iterations for r in checkpoint.reports) + checkpoint.iterations
+    return Checkpointing(identity["checkpoint_every"], save, checkpoint), done
+
+
+def _difference(key: str, before, now) -> str:
+    """Name what changed between a record and a resumed run, as a user would say it."""
+    if key == "config" and isinstance(before, dict):
+        changed = [k for k in now if before.get(k) != now[k]]
+        return ", ".join(f"--{k} ({before.get(k)!r} there, {now[k]!r} now)" for k in changed[:3])
+    if key == "inputs" and isinstance(before, dict):
+        changed = [k for k in set(before) | set(now) if before.get(k) != now.get(k)]
+        return "the contents of " + ", ".join(sorted(changed)[:3])
+    return key
+
+
+def read_resume_record(path: str) -> dict:
+    """The record ``--resume`` names: JSON with the run's arguments; one line if it is not one."""
+    try:
+        record = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise NeuralStyleError(f"resume: record not found: {path!r}") from None
+    except (OSError, ValueError) as exc:
+        raise NeuralStyleError(f"resume: {path!r} is not a readable run record ({exc})") from None
+    if not isinstance(record, dict) or not isinstance(record.get("argv"), list) or "output" not in record:
+        raise NeuralStyleError(f"resume: {path!r} is not the record of a run started with --checkpoint_iterations")
+    return record
+
+
+def resume_argv(args: list[str]) -> list[str]:
+    """``--resume RECORD.json [options]`` -> the recorded run's own arguments, its output (replaced in
+    place), then the arguments given, which are checked against the record once parsed."""
+    for k, arg in enumerate(args):
+        name, eq, value = arg.lstrip("-").partition("=")
+        if arg.startswith("-") and name == "resume":
+            path = value if eq else (args[k + 1] if k + 1 < len(args) else "")
+            if not path:
+                return args
+            record = read_resume_record(path)
+            return [*record["argv"], "-o", record["output"], "--overwrite", *args]
+    return args
 
 
 def _long_option_names() -> frozenset[str]:

@@ -1,0 +1,59 @@
+"""Checkpoint files of a long run (``--checkpoint_iterations``), read back by ``--resume``.
+
+``result.png``'s checkpoint is ``result.checkpoint.npz``: the current scale's image (float32), the
+optimiser's state arrays (Adam's ``m``, ``v``, ``t``; L-BFGS has none it can give) and a JSON header
+(format version, scale index, iterations, carried iterations, finished scales' reports). Written
+atomically, so a kill at any moment leaves the previous checkpoint or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from neural_style import images
+from neural_style.errors import NeuralStyleError
+
+CHECKPOINT_VERSION = 1
+
+
+def checkpoint_path(output: Path) -> Path:
+    """``result.png`` -> ``result.checkpoint.npz``."""
+    return output.with_name(f"{output.stem}.checkpoint.npz")
+
+
+def save_checkpoint(path: Path, checkpoint) -> None:
+    """Write a :class:`~neural_style.transfer.Checkpoint` atomically."""
+    header = {"version": CHECKPOINT_VERSION, "scale": checkpoint.scale, "iterations": checkpoint.iterations,
+              "carried": checkpoint.carried, "reports": [asdict(r) for r in checkpoint.reports]}
+    arrays = {"image": np.asarray(checkpoint.image, np.float32), "header": np.array(json.dumps(header))}
+    arrays |= {f"state_{k}": np.asarray(v) for k, v in (checkpoint.state or {}).items()}
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    images.write_atomic(path, buffer.getvalue())
+
+
+def load_checkpoint(path: Path):
+    """The :class:`~neural_style.transfer.Checkpoint` in ``path``; one-line NeuralStyleError if it is
+    missing, damaged or of another format version."""
+    from neural_style.transfer import Checkpoint, ScaleReport
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            header = json.loads(str(data["header"]))
+            image = data["image"].astype(np.float32)
+            state = {k[len("state_"):]: data[k] for k in data.files if k.startswith("state_")} or None
+    except FileNotFoundError:
+        raise NeuralStyleError(f"resume: no checkpoint {str(path)!r} (was the run started with --checkpoint_iterations?)") from None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise NeuralStyleError(f"resume: checkpoint {str(path)!r} cannot be read: {exc}") from None
+    if header.get("version") != CHECKPOINT_VERSION:
+        raise NeuralStyleError(f"resume: checkpoint {str(path)!r} has format version {header.get('version')!r}; "
+                               f"this version reads {CHECKPOINT_VERSION}")
+    reports = tuple(ScaleReport(**(r | {"messages": tuple(r["messages"])})) for r in header["reports"])
+    return Checkpoint(header["scale"], header["iterations"], image, reports, header["carried"], state)

@@ -1,0 +1,260 @@
+"""``neural-style batch``: the same bytes as single runs, one network, resume after kill -9, failing jobs
+that do not stop the rest, the summary's format, and the same outputs on a local 2-CPU Ray."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from neural_style import StyleSpec, TransferConfig
+from neural_style.batch import (
+    expand_contents,
+    parse_grid,
+    read_summary,
+    run_batch,
+    size_groups,
+)
+from neural_style.errors import NeuralStyleError
+from neural_style.terminal import BatchProgress
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+CONTENTS = [DATA / "tubingen.jpg", DATA / "face.jpg", DATA / "dpst_in1.png"]
+STYLES = [DATA / "starry_night.jpg", DATA / "the_scream.jpg"]
+GRID = "style_weight=1e3,1e4"
+CONFIG = TransferConfig(max_size=96, max_iterations=8)
+OPTIONS = ["--max_size", "96", "--max_iterations", "8"]
+
+
+def batch_cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "cli.py", "batch", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600, **kwargs)
+
+
+def outputs(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.png"))}
+
+
+@pytest.fixture(scope="module")
+def local_batch(tmp_path_factory):
+    """3 photos x 2 styles x 2 style weights at 96 px, in this process, counting network builds."""
+    from neural_style import transfer
+
+    built = []
+    original = transfer.build_feature_extractor
+
+    def counted(*args, **kwargs):
+        built.append(args)
+        return original(*args, **kwargs)
+
+    transfer.build_feature_extractor = counted
+    engines = []
+    original_engine = transfer.Engine
+
+    class Recorded(original_engine):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            engines.append(self)
+
+    transfer.Engine = Recorded
+    try:
+        out = tmp_path_factory.mktemp("batch")
+        summary = run_batch([str(p) for p in CONTENTS], STYLES, CONFIG, GRID, out)
+    finally:
+        transfer.build_feature_extractor, transfer.Engine = original, original_engine
+    return out, summary, built, engines
+
+
+def test_twelve_jobs_give_the_bytes_of_twelve_single_runs(local_batch, tmp_path):
+    from neural_style.images import save_image
+    from neural_style.transfer import run_transfer
+
+    out, summary, _, _ = local_batch
+    assert [job.status for job in summary.jobs] == ["done"] * 12
+    files = outputs(out)
+    assert len(files) == 12
+    assert "face__the_scream__style_weight=1e3.png" in files
+    for job in summary.jobs:  # each one as a fresh single run: its own engine, nothing reused
+        content = Path(job.content)
+        style = DATA / f"{job.style}.jpg"
+        config = TransferConfig(max_size=96, max_iterations=8, style_weight=float(job.params["style_weight"]))
+        single = tmp_path / f"{job.name}.png"
+        save_image(single, run_transfer(content, [StyleSpec(style)], config).image)
+        assert single.read_bytes() == files[f"{job.name}.png"], job.name
+
+
+def test_a_single_cli_run_writes_the_same_file_as_its_batch_job(local_batch, tmp_path):
+    out, _, _, _ = local_batch
+    proc = subprocess.run([sys.executable, "cli.py", "-content_img", str(DATA / "dpst_in1.png"), "-style_imgs",
+                           str(DATA / "the_scream.jpg"), "--style_weight", "1e4", *OPTIONS, "-o",
+                           str(tmp_path / "single.png"), "-q"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "single.png").read_bytes() == (out / "dpst_in1__the_scream__style_weight=1e4.png").read_bytes()
+
+
+def test_one_network_one_trace_per_shape_and_style_targets_once(local_batch):
+    _, _, built, engines = local_batch
+    (engine,) = engines
+    assert len(built) == 1  # the extractor, for all twelve jobs
+    ((_, targets, graphs),) = engine._built.values()
+    assert set(graphs.traces.values()) == {1}  # each shape and term layout traced once
+    assert len(graphs.traces) == 3  # three photos of three shapes
+    # 12 jobs ask for targets 24 times; computed: each photo once, each style once (every photo's
+    # longest side is 96 px, so each style is sized the same for all of them).
+    assert targets.memo_hits == 24 - (3 + 2)
+
+
+def test_records_and_the_summary_describe_every_job(local_batch):
+    out, summary, _, _ = local_batch
+    data = read_summary(out / "batch.json")
+    assert data["version"] == 1 and data["counts"] == {"done": 12}
+    rows = list(csv.DictReader(io.StringIO((out / "batch.csv").read_text())))
+    assert [r["name"] for r in rows] == [job.name for job in summary.jobs]
+    for row in rows:
+        record = json.loads((out / f"{row['name']}.json").read_text())
+        assert record["config"]["style_weight"] == float(row["params"].split("=")[1])
+        assert float(row["total"]) == pytest.approx(record["final_loss"]["total"])
+        assert float(row["seconds"]) > 0 and float(row["style_loss"]) > 0
+
+
+def test_an_old_summary_still_reads():
+    data = read_summary(DATA / "batch_v1.json")
+    assert data["jobs"][0]["status"] == "done" and data["jobs"][0]["params"] == {"style_weight": "1e3"}
+
+
+def test_killed_with_sigkill_then_run_again_finishes_only_what_is_missing(tmp_path):
+    args = ["--contents", *map(str, CONTENTS), "--style_imgs", *map(str, STYLES), "--grid", GRID, *OPTIONS,
+            "--out", str(tmp_path), "-q"]
+    proc = subprocess.Popen([sys.executable, "cli.py", "batch", *args], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 500
+    while len(list(tmp_path.glob("*__*.json"))) < 5 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("*__*.*")}
+    finished_jobs = {Path(name).stem for name in finished if name.endswith(".json")}
+    assert 5 <= len(finished_jobs) < 12
+    again = batch_cli(*args)
+    assert again.returncode == 0 and again.stdout == "" and again.stderr == ""  # -q: nothing at all
+    data = read_summary(tmp_path / "batch.json")
+    status = {job["name"]: job["status"] for job in data["jobs"]}
+    assert {n for n, s in status.items() if s == "skipped"} == finished_jobs
+    assert sum(s == "done" for s in status.values()) == 12 - len(finished_jobs)
+    assert {n: t for n, t in ((p.name, p.stat().st_mtime_ns) for p in tmp_path.glob("*__*.*")) if n in finished} == finished
+    assert len(list(tmp_path.glob("*.png"))) == 12
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_changed_parameter_is_not_taken_for_a_finished_job(local_batch, tmp_path):
+    out, _, _, _ = local_batch
+    import shutil
+
+    shutil.copytree(out, tmp_path / "out")
+    summary = run_batch([str(CONTENTS[1])], [STYLES[0]], TransferConfig(max_size=96, max_iterations=8, tv_weight=1e-2),
+                        GRID, tmp_path / "out")
+    assert [job.status for job in summary.jobs] == ["done", "done"]
+    summary = run_batch([str(CONTENTS[1])], [STYLES[0]], TransferConfig(max_size=96, max_iterations=8, tv_weight=1e-2),
+                        GRID, tmp_path / "out")
+    assert [job.status for job in summary.jobs] == ["skipped", "skipped"]
+
+
+def test_a_corrupt_photo_fails_its_jobs_the_others_are_done_exit_1(tmp_path):
+    corrupt = tmp_path / "broken.jpg"
+    corrupt.write_bytes((DATA / "tubingen.jpg").read_bytes()[:3000])
+    out = tmp_path / "out"
+    proc = batch_cli("--contents", str(DATA / "face.jpg"), str(corrupt), "--style_imgs", str(STYLES[0]),
+                     "--max_size", "64", "--max_iterations", "3", "--out", str(out))
+    assert proc.returncode == 1
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO((out / "batch.csv").read_text()))}
+    assert rows["face__starry_night"]["status"] == "done"
+    assert rows["broken__starry_night"]["status"] == "failed"
+    assert "truncated JPEG" in rows["broken__starry_night"]["error"]
+    assert "\n" not in rows["broken__starry_night"]["error"]
+    assert "broken__starry_night: failed (" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (out / "broken__starry_night.png").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--grid", "styleweight=1,2"], "grid: 'styleweight' is not an option with one value"),
+    (["--grid", "style_weight=-1,2"], "style_weight must be"),
+    (["--grid", "style_layers=relu1_1"], "is not an option with one value"),
+    (["--contents", "nowhere/*.jpg"], "contents: no images match 'nowhere/*.jpg'"),
+    (["--style_imgs", "gone.jpg"], "style_imgs[0]: file not found"),
+    (["--style_imgs", "lib:nothing"], "nothing"),
+    (["--out", str(DATA / "face.jpg")], "is a file, not a directory"),
+])
+def test_bad_batch_options_get_one_line_and_exit_2(args, message, tmp_path):
+    base = {"--contents": [str(DATA / "face.jpg")], "--style_imgs": [str(STYLES[0])], "--out": [str(tmp_path)]}
+    flag = args[0]
+    base[flag] = args[1:]
+    extra = [] if flag in base else args
+    proc = batch_cli(*[a for k, v in base.items() for a in (k, *v)], *extra, "--max_size", "64",
+                     env=os.environ | {"NEURAL_STYLE_LIBRARY": str(tmp_path / "lib.sqlite")})
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], proc.stderr
+
+
+def test_grid_points_and_contents_expand_in_order(tmp_path):
+    assert parse_grid("style_weight=1e3,1e4 content_weight=50,100") == [
+        (("style_weight", "1e3"), ("content_weight", "50")), (("style_weight", "1e3"), ("content_weight", "100")),
+        (("style_weight", "1e4"), ("content_weight", "50")), (("style_weight", "1e4"), ("content_weight", "100"))]
+    assert parse_grid(None) == [()]
+    (tmp_path / "b.jpg").write_bytes(b"x")
+    (tmp_path / "a.png").write_bytes(b"x")
+    (tmp_path / "notes.txt").write_text("x")
+    assert expand_contents([tmp_path, str(tmp_path / "*.jpg")]) == [tmp_path / "a.png", tmp_path / "b.jpg"]
+
+
+def test_jobs_are_grouped_by_size_among_workers():
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class FakeJob:
+        name: str
+        shape: tuple
+
+    jobs = [FakeJob(f"a{k}", (96, 64)) for k in range(4)] + [FakeJob(f"b{k}", (64, 64)) for k in range(4)]
+    groups = size_groups(jobs, 2, lambda job: job.shape)
+    assert sorted(len({job.shape for job in g}) for g in groups) == [1, 1]  # one size per worker
+    groups = size_groups(jobs[:4], 2, lambda job: job.shape)  # one size, two workers: split
+    assert sorted(len(g) for g in groups) == [2, 2]
+
+
+def test_without_ray_the_option_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray raises ImportError
+    with pytest.raises(NeuralStyleError, match=r'--ray needs Ray, an optional extra: pip install "neural-style\[ray\]"'):
+        run_batch([str(DATA / "face.jpg")], [STYLES[0]], TransferConfig(max_size=64, max_iterations=2), out=tmp_path,
+                  ray="auto")
+
+
+def test_progress_lines_per_job_when_not_a_terminal(tmp_path):
+    stream = io.StringIO()
+    progress = BatchProgress(1, stream=stream)
+    summary = run_batch([str(DATA / "face.jpg")], STYLES, TransferConfig(max_size=64, max_iterations=2), out=tmp_path,
+                        listener=progress)
+    assert stream.getvalue().splitlines() == [f"[{k + 1}/2] {job.name}: done ({job.seconds:.1f} s)"
+                                              for k, job in enumerate(summary.jobs)]
+
+
+def test_the_same_twelve_outputs_on_a_local_two_cpu_ray(local_batch, tmp_path):
+    import ray  # the test install has the ray extra (setup.cfg: test)
+
+    out, _, _, _ = local_batch
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        summary = run_batch([str(p) for p in CONTENTS], STYLES, CONFIG, GRID, tmp_path, ray="auto")
+    finally:
+        ray.shutdown()
+    assert summary.engine == "ray" and [job.status for job in summary.jobs] == ["done"] * 12
+    assert outputs(tmp_path) == outputs(out)
