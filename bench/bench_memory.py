@@ -85,7 +85,7 @@ def main() -> None:
     print("\n| size (px) | optimizer | precision | measured peak MiB | predicted MiB | error |\n|---|---|---|---|---|---|")
     for r in sorted(results, key=lambda r: (r["precision"], r["optimizer"], r["size"])):
         config = TransferConfig(optimizer=r["optimizer"], precision=r["precision"], max_size=r["size"])
-        predicted = predict_peak(config, (r["height"], r["width"]), [(512, 406)]) / 2**20
+        predicted = predict_peak(config, (r["height"], r["width"])) / 2**20
         print(f"| {r['width']}x{r['height']} | {r['optimizer']} | {r['precision']} | {r['peak_mib']:.0f} | "
               f"{predicted:.0f} | {100 * (predicted / r['peak_mib'] - 1):+.1f} % |")
     if args.fit:

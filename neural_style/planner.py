@@ -27,8 +27,8 @@ from neural_style.errors import NeuralStyleError
 
 MIB = 2**20
 BASE = {"bfloat16": 930 * MIB, "float32": 930 * MIB}
-PER_PIXEL = {("lbfgs", "bfloat16"): 2153, ("lbfgs", "float32"): 2954, ("adam", "bfloat16"): 1267,
-             ("adam", "float32"): 2070}
+PER_PIXEL = {("lbfgs", "bfloat16"): 2153, ("lbfgs", "float32"): 2916, ("adam", "bfloat16"): 1267,
+             ("adam", "float32"): 2151}
 """Bytes per output pixel (see the module docstring)."""
 MASK_BYTES = 4 * (1 + 1 / 4 + 1 / 16 + 1 / 64 + 1 / 256)
 """A masked term's float32 weight map at relu1..relu5 resolutions, per output pixel."""

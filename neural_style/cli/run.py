@@ -161,7 +161,10 @@ def cache_styles(library: StyleLibrary, specs: Sequence[StyleSpec], segmentation
               "--resume OUTPUT.json (its record; the run's own options are used).")
 @quiet_verbose_options
 def command(**opts) -> None:
-    """Repaint a photo in the style of one or more paintings (Gatys et al., VGG-19)."""
+    """Repaint a photo in the style of one or more paintings (Gatys et al., VGG-19).
+
+    Many photos, styles and settings at once: neural-style batch --help. The style library:
+    neural-style styles --help."""
     verbosity = 0 if opts["quiet"] else 2 if opts["verbose"] else 1
     config = build_config(opts)
     if opts["print_iterations"] < 1 or opts["save_iterations"] < 0 or opts["checkpoint_iterations"] < 0:
