@@ -65,12 +65,12 @@ BATCH_CONTENTS = ("../shared/images/content/tubingen.jpg", "../shared/images/con
 BATCH_STYLES = ("starry_night.jpg", "the_scream.jpg")
 
 
-def batch_sheet(out: Path, size: int = 256) -> None:
+def batch_sheet(out: Path, size: int = 192) -> None:
     """The README's batch example: 3 photos x 2 paintings x 2 style weights, one row per photo (the
     photo, then each painting at each weight), as docs/batch.jpg."""
     folder = out / "batch"
     seconds = cli("batch", "--contents", *BATCH_CONTENTS, "--style_imgs", *BATCH_STYLES, "--grid", "style_weight=1e3,1e4",
-                  "--max_size", str(size), "--out", str(folder))
+                  "--max_size", str(size), "--max_iterations", "300", "--out", str(folder))
     print(f"batch of 12 at {size} px: {seconds:.0f} s", flush=True)
     height = 200
     gap = np.full((height, GAP, 3), 255, np.uint8)

@@ -258,3 +258,17 @@ def test_the_same_twelve_outputs_on_a_local_two_cpu_ray(local_batch, tmp_path):
         ray.shutdown()
     assert summary.engine == "ray" and [job.status for job in summary.jobs] == ["done"] * 12
     assert outputs(tmp_path) == outputs(out)
+
+
+def test_on_a_terminal_one_line_shows_the_batch_bar_with_eta_and_the_job_bar(tmp_path):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    run_batch([str(DATA / "face.jpg")], STYLES, TransferConfig(max_size=64, max_iterations=3), out=tmp_path,
+              listener=BatchProgress(1, stream=stream))
+    frames = stream.getvalue().split("\r")
+    assert any(f.startswith("batch [") and "0/2 | face__starry_night [" in f and "loss" in f for f in frames)
+    assert any("1/2 ETA 0:0" in f for f in frames)  # after the first job: the time the second will take
+    assert frames[-1].rstrip().endswith("2/2")
