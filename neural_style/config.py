@@ -100,7 +100,8 @@ region is background and a light shirt; the painting's is a dark suit). Measured
 at 256 px (bench/README.md, "Segmentations"), factors 1, 2, 4, 8: content distance against the
 unsegmented run +9/+3/-3/-9 % (lake) and +50/+35/+20/+5 % (portrait), while every region stays
 closer to its own style region than the unsegmented output (by 58-64 % on the lake and 15-67 % on the
-portrait at 8). 8 is the smallest of these within the 10 % the issue allows on both. Not in Gatys et al. or neural-style-tf,
+portrait at 8). 8 is the smallest of these within the 10 % we allow on both; at 512 px it gives
+-8 % (lake) and +9 % (portrait). Not in Gatys et al. or neural-style-tf,
 which use one content weight for every run; ``--segmentation_content_factor 1`` is theirs."""
 
 
