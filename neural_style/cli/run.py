@@ -200,10 +200,10 @@ def command(**opts) -> None:
     checkpointing, done, identity = None, 0, {}
     if opts["resume"] or opts["checkpoint_iterations"]:
         earlier = read_resume_record(opts["resume"]) if opts["resume"] else {}
-        identity = {"argv": earlier.get("argv", list(argv)),
+        identity = {"argv": earlier.get("argv", list(argv)),  # earlier: the record --resume names
                     "checkpoint_every": opts["checkpoint_iterations"] or earlier.get("checkpoint_every", 0),
                     "inputs": {str(p): file_sha256(p) for p in [content, *inputs]}}
-        checkpointing, done = _checkpointing(opts, output, config, content, styles_record, identity)
+        checkpointing, done = _checkpointing(opts, earlier, output, config, content, styles_record, identity)
 
     progress = Progress(config.total_iterations(), verbosity, opts["print_iterations"], opts["save_iterations"], output,
                         done)
@@ -225,17 +225,13 @@ def command(**opts) -> None:
         raise NeuralStyleError(f"the loss became NaN or infinite at iteration {result.iterations}; kept the last finite image in {output}")
 
 
-def _checkpointing(opts: dict, output: Path, config: TransferConfig, content: Path, styles: list[dict],
-                   identity: dict):
+def _checkpointing(opts: dict, earlier: dict, output: Path, config: TransferConfig, content: Path,
+                   styles: list[dict], identity: dict):
     """``--checkpoint_iterations`` / ``--resume``: the run's Checkpointing and how many iterations it
     has already done. A new run writes a provisional record (status ``running``, its arguments and
     inputs' sha256) for ``--resume``; a resumed one must match its record in every parameter and
     input byte, or is refused with one line."""
-    from neural_style.checkpoints import (
-        checkpoint_path,
-        load_checkpoint,
-        save_checkpoint,
-    )
+    from neural_style.checkpoints import load_checkpoint, save_checkpoint
     from neural_style.transfer import Checkpointing
 
     path = checkpoint_path(output)
@@ -246,7 +242,6 @@ def _checkpointing(opts: dict, output: Path, config: TransferConfig, content: Pa
     if not opts["resume"]:
         write_record(output, record | {"checkpoint": str(path), "versions": versions()})
         return Checkpointing(opts["checkpoint_iterations"], save), 0
-    earlier = read_resume_record(opts["resume"])
     for key in ("content_img", "styles", "config", "inputs"):
         if earlier.get(key) != record[key]:
             raise NeuralStyleError(f"resume: {_difference(key, earlier.get(key), record[key])} differs from the record "
