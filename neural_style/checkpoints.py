@@ -2,7 +2,8 @@
 
 ``result.png``'s checkpoint is ``result.checkpoint.npz``: the current scale's image (float32), the
 optimiser's state arrays (Adam's ``m``, ``v``, ``t``; L-BFGS has none it can give) and a JSON header
-(format version, scale index, iterations, carried iterations, finished scales' reports). Written
+(format version, scale index, iterations, carried iterations, tile visits done in a tiled
+scale, finished scales' reports). Written
 atomically, so a kill at any moment leaves the previous checkpoint or the new one, never half of one.
 """
 
@@ -30,7 +31,7 @@ def checkpoint_path(output: Path) -> Path:
 def save_checkpoint(path: Path, checkpoint) -> None:
     """Write a :class:`~neural_style.transfer.Checkpoint` atomically."""
     header = {"version": CHECKPOINT_VERSION, "scale": checkpoint.scale, "iterations": checkpoint.iterations,
-              "carried": checkpoint.carried, "reports": [asdict(r) for r in checkpoint.reports]}
+              "carried": checkpoint.carried, "visits": checkpoint.visits, "reports": [asdict(r) for r in checkpoint.reports]}
     arrays = {"image": np.asarray(checkpoint.image, np.float32), "header": np.array(json.dumps(header))}
     arrays |= {f"state_{k}": np.asarray(v) for k, v in (checkpoint.state or {}).items()}
     buffer = io.BytesIO()
@@ -56,4 +57,5 @@ def load_checkpoint(path: Path):
         raise NeuralStyleError(f"resume: checkpoint {str(path)!r} has format version {header.get('version')!r}; "
                                f"this version reads {CHECKPOINT_VERSION}")
     reports = tuple(ScaleReport(**(r | {"messages": tuple(r["messages"])})) for r in header["reports"])
-    return Checkpoint(header["scale"], header["iterations"], image, reports, header["carried"], state)
+    return Checkpoint(header["scale"], header["iterations"], image, reports, header["carried"], state,
+                      header.get("visits", 0))

@@ -25,6 +25,8 @@ COLOUR_SPACES = ("yuv", "ycrcb", "luv", "lab")
 COLOUR_TRANSFERS = ("none", "linear", "histogram")
 PRECISIONS = ("auto", "float32", "bfloat16")
 INIT_TYPES = ("content", "random", "style")
+MIN_TILE = 64
+"""Smallest tile (px): two of VGG-19's smallest inputs, so a tile's deepest layers have some extent."""
 MAX_SIZE_LIMIT = 8192
 """Largest --max_size accepted: a Gatys run at 8192 px would need far more memory than any CPU box has."""
 
@@ -151,6 +153,14 @@ class TransferConfig:
     max_memory: int | None = None
     """Memory budget in bytes (planner.py): None = a share of what is available when the run starts,
     0 = no limit. A run predicted to need more switches L-BFGS to Adam, or is refused before it starts."""
+    tile: int | None = None
+    """Optimise the scales whose longest side is over this many pixels in overlapping tiles of at most
+    this size (:mod:`neural_style.tiling`), so memory is bounded by the tile. None: the planner tiles
+    only when the whole image would not fit the memory budget (:mod:`neural_style.planner`); 0: never."""
+    tile_overlap: int = 128
+    """Pixels that neighbouring tiles share, blended with feathered weights; at most half a tile."""
+    tile_sweeps: int = 1
+    """Passes over the tiles of a tiled scale; its iterations are split over them."""
     precision: str = "auto"
     """Network arithmetic: ``float32``; ``bfloat16`` (mixed: Grams, losses and the optimiser stay float32;
     1.78x faster per L-BFGS iteration at 512 px on CPUs with native bf16, Adam 1.88x; yardstick
@@ -228,6 +238,15 @@ class TransferConfig:
                   ("min_scale_side", MIN_SIDE, MAX_SIZE_LIMIT))
         for name, low, high in limits:
             _check_whole(name, getattr(self, name), low, high)
+        _check_whole("tile_overlap", self.tile_overlap, 0, MAX_SIZE_LIMIT)
+        _check_whole("tile_sweeps", self.tile_sweeps, 1, 100)
+        if self.tile is not None:
+            _check_whole("tile", self.tile, 0, MAX_SIZE_LIMIT)
+            if 0 < self.tile < MIN_TILE:
+                raise NeuralStyleError(f"tile must be 0 (never tile) or at least {MIN_TILE} px. Received: tile={self.tile}")
+            if self.tile and 2 * self.tile_overlap > self.tile:
+                raise NeuralStyleError(f"tile_overlap must be at most half the tile. Received: tile={self.tile}, "
+                                       f"tile_overlap={self.tile_overlap}")
         object.__setattr__(self, "scale_iterations", tuple(self.scale_iterations))
         if self.scale_iterations and len(self.scale_iterations) != self.scales:
             raise NeuralStyleError(f"scale_iterations needs {self.scales} value(s), one per scale. "

@@ -165,19 +165,18 @@ class LossGraphs:
         return self._graphs[key]
 
     def _compute(self, key: tuple, image, content_targets, content_weights, style_targets, style_masks,
-                 term_weights, layer_weights, loss_weights):
+                 term_weights, layer_weights, loss_weights, scale):
         self.traces[key] += 1  # runs only while tracing
         with tf.GradientTape() as tape:
             tape.watch(image)
             parts = self._parts(key, image, content_targets, content_weights, style_targets, style_masks,
-                                term_weights, layer_weights, loss_weights)
+                                term_weights, layer_weights, loss_weights, scale)
             total = tf.add_n(list(parts.values()))
         return total, parts, tape.gradient(total, image)
 
     def _parts(self, key, image, content_targets, content_weights, style_targets, style_masks, term_weights,
-               layer_weights, loss_weights) -> dict[str, tf.Tensor]:
-        shape, content_layers, style_layers, _ = key
-        scale = losses.size_factor(max(shape))
+               layer_weights, loss_weights, scale) -> dict[str, tf.Tensor]:
+        _, content_layers, style_layers, _ = key
         features = self.extractor(image[None], training=False)
         content = tf.add_n([
             content_weights[i] * losses.content_layer_loss(features[layer][0], content_targets[i], scale)
@@ -198,7 +197,9 @@ class LossGraphs:
 
 class Objective:
     """``alpha * content + beta * style + theta * tv`` for one image size (formulas in ``losses``):
-    the targets and weights of one run, evaluated by a graph of ``graphs`` (a private one if None)."""
+    the targets and weights of one run, evaluated by a graph of ``graphs`` (a private one if None).
+    ``scale``: the size factor ``s`` of content and total variation; None for the image's own,
+    ``losses.size_factor(max(image_shape))`` (a tile passes its whole image's: ``scales.tile_scale``)."""
 
     def __init__(
         self,
@@ -210,6 +211,7 @@ class Objective:
         loss_weights: tuple[float, float, float],
         image_shape: tuple[int, int],
         graphs: LossGraphs | None = None,
+        scale: float | None = None,
     ) -> None:
         self._graphs = graphs if graphs is not None and graphs.extractor is extractor else LossGraphs(extractor)
         style_layers = tuple(style_layer_weights)
@@ -226,6 +228,7 @@ class Objective:
             constant([term.weight for term in terms]),
             constant([style_layer_weights[layer] for layer in style_layers]),
             constant(list(loss_weights)),
+            constant(losses.size_factor(max(image_shape)) if scale is None else scale),
         )
         self._value_and_grad = self._graphs.get(self._key)
 

@@ -11,9 +11,15 @@ network's activations and gradients at that precision plus the optimiser's array
 ``2m + 5`` float64 vectors of the image, m = 10: 600 bytes a pixel; Adam two float32 moments).
 A masked style term keeps its weight map at every style layer's resolution in float32.
 
+A tiled run (``--tile T``: scales over T px optimised in tiles of at most T px, :mod:`tiling`) keeps
+its whole-size arrays and one tile's network:
+
+    peak = BASE + P * FULL_BYTES + max(tile pixels, largest whole scale's pixels) * (PER_PIXEL + masks)
+
 The plan, for a budget (``--max_memory``; by default DEFAULT_SHARE of the memory available to this
 process: the cgroup limit or MemAvailable, the smaller): the run as asked if it fits; else, for
-L-BFGS, Adam if that fits; else a refusal before any network is built, naming what would fit.
+L-BFGS, Adam if that fits; else (unless ``--tile`` was given) the largest tiles that fit, with the
+optimiser asked for; else a refusal before any network is built, naming what would fit.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from neural_style.config import TransferConfig
+from neural_style.config import MIN_TILE, TransferConfig
 from neural_style.errors import NeuralStyleError
+from neural_style.tiling import tile_grid
 
 MIB = 2**20
 BASE = {"bfloat16": 930 * MIB, "float32": 930 * MIB}
@@ -32,17 +39,36 @@ PER_PIXEL = {("lbfgs", "bfloat16"): 2153, ("lbfgs", "float32"): 2916, ("adam", "
 """Bytes per output pixel (see the module docstring)."""
 MASK_BYTES = 4 * (1 + 1 / 4 + 1 / 16 + 1 / 64 + 1 / 256)
 """A masked term's float32 weight map at relu1..relu5 resolutions, per output pixel."""
+FULL_BYTES = 175
+"""A tiled run's arrays at the output's size, per output pixel: the photo, the styles sized to it,
+the image being optimised, its resized copies between scales, checkpoint copies and the final colour
+pass (float32 RGB: 12 bytes each). Measured (bench/README.md "Tiles"): 175 in the 4096 px run with
+checkpoints, 90-115 at 2048 px without; the larger is kept, so the planner errs on the safe side."""
+TILE_STEP = 64
+"""The planner's tile sizes are multiples of this."""
 DEFAULT_SHARE = 0.8
 """The default budget: this share of the memory available when the run starts."""
 
 
 def predict_peak(config: TransferConfig, shape: tuple[int, int], masked_terms: int = 0, precision: str | None = None) -> int:
     """Predicted peak resident memory in bytes of a run of ``config`` whose output is ``shape``
-    ``(height, width)``; ``precision`` as resolved (``auto`` counts as bfloat16, the larger is not
-    float32's: see PER_PIXEL)."""
+    ``(height, width)``, tiled if ``config.tile`` asks for it; ``precision`` as resolved (``auto``
+    counts as bfloat16)."""
     precision = precision or ("float32" if config.precision == "float32" else "bfloat16")
+    per_pixel = PER_PIXEL[config.optimizer, precision] + MASK_BYTES * masked_terms
     pixels = shape[0] * shape[1]
-    return int(BASE[precision] + pixels * (PER_PIXEL[config.optimizer, precision] + MASK_BYTES * masked_terms))
+    if not config.tile or max(shape) <= config.tile:
+        return int(BASE[precision] + pixels * per_pixel)
+    box = tile_grid(*shape, config.tile, config.tile_overlap)[0]
+    largest_whole = max((h * w for h, w in _scale_shapes(config, shape) if max(h, w) <= config.tile), default=0)
+    return int(BASE[precision] + pixels * FULL_BYTES + max(box.height * box.width, largest_whole) * per_pixel)
+
+
+def _scale_shapes(config: TransferConfig, shape: tuple[int, int]) -> list[tuple[int, int]]:
+    """``(height, width)`` of each scale the run will optimise."""
+    aspect = shape[0] / shape[1]
+    return [(round(size * aspect), size) if shape[1] >= shape[0] else (size, round(size / aspect))
+            for size, _ in config.schedule(*shape)]
 
 
 def parse_memory(text: str | int) -> int:
@@ -102,12 +128,27 @@ def gigabytes(value: int) -> str:
 def largest_fitting(config: TransferConfig, shape: tuple[int, int], budget: int, masked_terms: int) -> int:
     """The largest longest side (px) whose run with Adam fits ``budget``, keeping ``shape``'s aspect."""
     aspect = min(shape) / max(shape)
-    adam = replace(config, optimizer="adam")
+    adam = replace(config, optimizer="adam", tile=0)
     side = 0
     for candidate in range(32, max(shape) + 1, 16):
         if predict_peak(adam, (round(candidate * aspect), candidate), masked_terms) <= budget:
             side = candidate
     return side
+
+
+def smallest_tile(config: TransferConfig) -> int:
+    """The smallest tile the planner offers: MIN_TILE, and twice the overlap."""
+    return max(MIN_TILE, 2 * config.tile_overlap)
+
+
+def largest_tile(config: TransferConfig, shape: tuple[int, int], budget: int, masked_terms: int,
+                 precision: str | None) -> int:
+    """The largest tile size (a multiple of TILE_STEP, under the image's longest side) whose tiled run
+    fits ``budget``; 0 if none does."""
+    for tile in range((max(shape) - 1) // TILE_STEP * TILE_STEP, smallest_tile(config) - 1, -TILE_STEP):
+        if predict_peak(replace(config, tile=tile), shape, masked_terms, precision) <= budget:
+            return tile
+    return 0
 
 
 def plan_run(config: TransferConfig, shape: tuple[int, int], masked_terms: int = 0,
@@ -120,14 +161,31 @@ def plan_run(config: TransferConfig, shape: tuple[int, int], masked_terms: int =
         return Plan(config, predicted, budget)
     size = f"{max(shape)} px"
     asked = "L-BFGS" if config.optimizer == "lbfgs" else "Adam"
+    tiled = f" in {config.tile} px tiles" if config.tile and max(shape) > config.tile else ""
+    over = f"{size} needs ~{gigabytes(predicted)} with {asked}{tiled}"
     adam = replace(config, optimizer="adam")
     with_adam = predict_peak(adam, shape, masked_terms, precision)
     if config.optimizer == "lbfgs" and with_adam <= budget:
-        note = (f"{size} needs ~{gigabytes(predicted)} with L-BFGS, over the memory budget of {gigabytes(budget)}; "
-                f"running Adam (~{gigabytes(with_adam)}) instead (--max_memory to change the budget)")
+        note = (f"{over}, over the memory budget of {gigabytes(budget)}; running Adam (~{gigabytes(with_adam)}) "
+                "instead (--max_memory to change the budget)")
         return Plan(adam, with_adam, budget, note)
-    fits = largest_fitting(config, shape, budget, masked_terms)
-    other = f" (~{gigabytes(with_adam)} with Adam)" if config.optimizer == "lbfgs" else ""
-    allows = f"allows --optimizer adam --max_size {fits}" if fits >= 32 else "is too small for any run"
+    tile = largest_tile(config, shape, budget, masked_terms, precision)
+    if config.tile is None and tile:
+        tiled_config = replace(config, tile=tile)
+        with_tiles = predict_peak(tiled_config, shape, masked_terms, precision)
+        note = (f"{over}, over the memory budget of {gigabytes(budget)}; optimising the scales over {tile} px in "
+                f"{tile} px tiles (~{gigabytes(with_tiles)}; --tile, --max_memory to change)")
+        return Plan(tiled_config, with_tiles, budget, note)
+    other = f" (~{gigabytes(with_adam)} with Adam)" if config.optimizer == "lbfgs" and not tiled else ""
     limit = f"--max_memory {gigabytes(budget)}" if config.max_memory else f"the memory available ({gigabytes(budget)})"
-    raise NeuralStyleError(f"{size} needs ~{gigabytes(predicted)} with {asked}{other}; {limit} {allows}")
+    offers = []
+    fits = largest_fitting(config, shape, budget, masked_terms)
+    if fits >= 32:
+        offers.append(f"--optimizer adam --max_size {fits}")
+    if tile and config.tile != 0:
+        offers.append(f"--tile {tile}")
+    if offers:
+        raise NeuralStyleError(f"{over}{other}; {limit} allows {' or '.join(offers)}")
+    least = predict_peak(replace(config, tile=smallest_tile(config)), shape, masked_terms, precision)
+    raise NeuralStyleError(f"{over}{other}; {limit} is too small for any run (even {smallest_tile(config)} px tiles "
+                           f"need ~{gigabytes(least)})")

@@ -162,7 +162,7 @@ def styles_at(styles: Sequence[PreparedStyle], factor: float, content_shape: tup
     return out
 
 
-def _style_grams(targets: TargetPass, styles: Sequence[PreparedStyle], layers: Sequence[str]) -> list[dict[str, np.ndarray]]:
+def style_grams(targets: TargetPass, styles: Sequence[PreparedStyle], layers: Sequence[str]) -> list[dict[str, np.ndarray]]:
     """Each style's target Grams ``{layer: [N, N]}`` float32: read from the library for a stored style,
     else one forward pass per distinct image (segmentation regions share one)."""
     by_image: dict[int, list[int]] = {}
@@ -183,11 +183,12 @@ def _style_grams(targets: TargetPass, styles: Sequence[PreparedStyle], layers: S
 
 
 def style_terms(targets: TargetPass, styles: Sequence[PreparedStyle], layers: Sequence[str],
-                content_shape: tuple[int, int]) -> list[StyleTerm]:
+                content_shape: tuple[int, int], grams: Sequence[dict[str, np.ndarray]] | None = None) -> list[StyleTerm]:
     """One term per group of styles with equal content masks: target ``sum_k v_k A_k / sum_k v_k``,
     weight ``sum_k v_k`` unmasked or ``mean(sum_k rho_k)`` masked, Grams weighted by ``sum_k rho_k``
-    (losses: the same minimiser as one term per style, at one comparison per layer)."""
-    grams = _style_grams(targets, styles, layers)
+    (losses: the same minimiser as one term per style, at one comparison per layer). ``grams``: each
+    style's target Grams when already computed (a tiled scale's, :func:`scales.tiled_style_grams`)."""
+    grams = style_grams(targets, styles, layers) if grams is None else grams
     content_shapes = {layer: feature_size(layer, *content_shape) for layer in layers}
     terms = []
     for group in sorted({s.group for s in styles}):

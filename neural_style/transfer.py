@@ -8,26 +8,27 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 from neural_style import colour, images, planner
 from neural_style.config import ImageSource, StyleSpec, TransferConfig
 from neural_style.errors import NeuralStyleError
-from neural_style.features import build_feature_extractor, resolve_precision
+from neural_style.features import resolve_precision
 from neural_style.layers import CAFFE_MEAN_BGR
-from neural_style.objective import LossGraphs, Objective, TargetPass
-from neural_style.optimizers import OPTIMIZERS, Callback, OptimizationResult, StepInfo
-from neural_style.styles import (
-    PreparedStyle,
-    check_stored,
-    prepare_styles,
-    segmented,
-    style_terms,
-    styles_at,
+from neural_style.optimizers import Callback, StepInfo
+from neural_style.scales import (
+    Engine,
+    Networks,
+    build_objective,
+    is_tiled,
+    run_scale,
+    run_tiled_scale,
 )
-from neural_style.weights import load_vgg19_weights
+from neural_style.styles import PreparedStyle, check_stored, prepare_styles, styles_at
+
+__all__ = ["Checkpoint", "Checkpointing", "Engine", "ScaleReport", "TransferResult", "build_objective", "run_transfer",
+           "stylize"]
 
 NOISE_AMPLITUDE = 20.0
 """Random init: the mean pixel plus uniform noise in +-20 (neural-style-tf's noise image)."""
@@ -53,7 +54,8 @@ class Checkpoint:
     """Where a run stands, to resume it from: scale ``scale`` (index into ``config.schedule``) has run
     ``iterations`` of its budget (``planned + carried``; ``carried``: iterations earlier scales left
     over); ``image`` ``[h, w, 3]`` float32 0..255 is that scale's current iterate; ``state`` the
-    optimiser's (Adam; None for L-BFGS, which restarts its memory); ``reports`` the finished scales."""
+    optimiser's (Adam; None for L-BFGS, which restarts its memory); ``reports`` the finished scales;
+    ``visits``: in a tiled scale, the tile visits done (``image`` is the whole scale's image then)."""
 
     scale: int
     iterations: int
@@ -61,6 +63,7 @@ class Checkpoint:
     reports: tuple[ScaleReport, ...]
     carried: int
     state: Mapping[str, np.ndarray] | None = None
+    visits: int = 0
 
 
 @dataclass(frozen=True)
@@ -123,52 +126,11 @@ def initial_image(config: TransferConfig, content: np.ndarray, styles: Sequence[
     return images.resize_to(source, height, width)
 
 
-def build_objective(extractor, targets: TargetPass, content: np.ndarray, styles: Sequence[PreparedStyle],
-                    config: TransferConfig, graphs: LossGraphs | None = None) -> Objective:
-    """Targets computed once, outside the gradient path, for one image size. A segmented run's content
-    weight is ``segmentation_content_factor`` times the content weight (losses: "Segmentations")."""
-    content_weight = config.content_weight * (config.segmentation_content_factor if segmented(styles) else 1.0)
-    return Objective(
-        extractor,
-        targets.features(content, config.content_layers),
-        config.content_layer_weights,
-        style_terms(targets, styles, config.style_layers, content.shape[:2]),
-        dict(zip(config.style_layers, config.style_layer_weights, strict=True)),
-        (content_weight, config.style_weight, config.tv_weight),
-        content.shape[:2],
-        graphs,
-    )
-
-
 def _offset(callback: Callback | None, done: int, total: int) -> Callback | None:
     """Report a scale's iterations as part of the whole run."""
     if callback is None:
         return None
     return lambda info: callback(replace(info, iteration=done + info.iteration, max_iterations=total))
-
-
-class Engine:
-    """The networks of one process, built on first use and kept: for each weights file, pooling, layer
-    set and precision, the VGG-19 extractor with its target pass and compiled loss graphs. One run
-    makes its own; a batch shares one, so its jobs build nothing again, jobs of an equal size trace
-    nothing again, and, with ``memo_bytes`` > 0, a style's targets at a size are computed once
-    (:class:`~neural_style.objective.TargetPass`)."""
-
-    def __init__(self, memo_bytes: int = 0) -> None:
-        self.memo_bytes = memo_bytes
-        self._weights: dict[str, dict] = {}
-        self._built: dict[tuple, tuple[keras.Model, TargetPass, LossGraphs]] = {}
-
-    def networks(self, config: TransferConfig, precision: str) -> tuple[keras.Model, TargetPass, LossGraphs]:
-        """``(extractor, target pass, loss graphs)`` for ``config``'s layers in ``precision``."""
-        layers = tuple(dict.fromkeys(config.content_layers + config.style_layers))
-        key = (config.weights, config.pooling_type, layers, precision)
-        if key not in self._built:
-            if config.weights not in self._weights:
-                self._weights[config.weights] = load_vgg19_weights(config.weights)
-            extractor = build_feature_extractor(layers, self._weights[config.weights], config.pooling_type, precision)
-            self._built[key] = (extractor, TargetPass(extractor, self.memo_bytes), LossGraphs(extractor))
-        return self._built[key]
 
 
 def _checkpointed(step: Callback | None, checkpointing: Checkpointing, done: int, base: Checkpoint,
@@ -185,38 +147,19 @@ def _checkpointed(step: Callback | None, checkpointing: Checkpointing, done: int
     return on_step
 
 
-class _Networks:
-    """One run's view of the engine: its configuration in its precision, and float32 if bfloat16 stalls."""
+def _visit_checkpoints(checkpointing: Checkpointing, base: Checkpoint, budget: int):
+    """A tiled scale's ``on_visit``: a checkpoint after the tile visit that completes another
+    ``checkpointing.every`` optimiser iterations, counted over the tiles (a tile's iteration costs
+    what a whole scale's does, over fewer pixels: a 4096 px scale of 28 iterations in 6 tiles runs
+    168 of them and takes half an hour)."""
+    steps = [0]
 
-    def __init__(self, engine: Engine, config: TransferConfig, precision: str) -> None:
-        self.engine, self.config, self.precision = engine, config, precision
-
-    def get(self, precision: str) -> tuple[keras.Model, TargetPass, LossGraphs]:
-        return self.engine.networks(self.config, precision)
-
-
-def run_scale(networks: _Networks, content: np.ndarray, styles: Sequence[PreparedStyle], start: np.ndarray,
-              iterations: int, callback: Callback | None, state: Mapping[str, np.ndarray] | None = None
-              ) -> OptimizationResult:
-    """Optimise one scale. L-BFGS in bfloat16 can reach a point where its own rounding hides every
-    further decrease (a line search that finds no lower point, even after a fresh start); the rest of
-    the scale's iterations then run in float32 from the best image so far, with the targets
-    recomputed in float32. Measured: bench/README.md, "Early stops"."""
-    config = networks.config
-    optimize = OPTIMIZERS[config.optimizer]
-    extractor, targets, graphs = networks.get(networks.precision)
-    result = optimize(build_objective(extractor, targets, content, styles, config, graphs), start, iterations,
-                      config.learning_rate, callback, state)
-    remaining = iterations - result.iterations
-    if result.stop_reason != "line_search_failed" or networks.precision == "float32" or remaining <= 0:
-        return result
-    extractor, targets, graphs = networks.get("float32")
-    shifted = None if callback is None else (lambda info: callback(replace(info, iteration=result.iterations + info.iteration)))
-    rest = optimize(build_objective(extractor, targets, content, styles, config, graphs), result.image, remaining,
-                    config.learning_rate, shifted)
-    return replace(rest, iterations=result.iterations + rest.iterations, stop_reason=rest.stop_reason,
-                   restarts=result.restarts + rest.restarts, messages=result.messages + rest.messages,
-                   float32_iterations=rest.iterations)
+    def on_visit(visits: int, iterations: int, visit_steps: int, image: np.ndarray) -> None:
+        steps[0] += visit_steps
+        if steps[0] >= checkpointing.every and iterations < budget:
+            checkpointing.save(replace(base, iterations=iterations, image=image.copy(), visits=visits))
+            steps[0] = 0
+    return on_visit
 
 
 def run_transfer(
@@ -232,7 +175,8 @@ def run_transfer(
     run stands every so many iterations, and/or resume from such a checkpoint.
 
     Coarse-to-fine: each scale starts from the last one's result; iterations a scale could not use
-    (its optimiser stopped early) go to the next. An interrupt (KeyboardInterrupt, which the CLI also
+    (its optimiser stopped early) go to the next. The planner may switch L-BFGS to Adam or tile the
+    scales larger than ``config.tile`` to fit the memory budget (:mod:`planner`, :func:`run_tiled_scale`). An interrupt (KeyboardInterrupt, which the CLI also
     raises for SIGTERM) at any point after the first scale finished returns the last finished image
     with ``stop_reason="interrupted"``; before that it propagates.
     """
@@ -257,7 +201,7 @@ def run_transfer(
     if plan.note:
         warnings.warn(plan.note, RuntimeWarning, stacklevel=2)
     config = plan.config
-    networks = _Networks(engine or Engine(), config, precision)
+    networks = Networks(engine or Engine(), config, precision)
     reports: list[ScaleReport] = []
     image, result, carried = None, None, 0
     resume = checkpointing.resume if checkpointing else None
@@ -269,22 +213,29 @@ def run_transfer(
                     continue
                 content_image = images.fit_longest_side(content_run, size)
                 scaled = styles_at(prepared, size / max(full_shape), content_image.shape[:2])
-                first, state = 0, None
+                first, state, visits = 0, None, 0
                 if resume is not None and index == resume.scale:
                     reports, carried = list(resume.reports), resume.carried
                     image = start_image = images.resize_to(resume.image, *content_image.shape[:2])
-                    first, state = resume.iterations, resume.state
+                    first, state, visits = resume.iterations, resume.state, resume.visits
                 elif image is None:
                     start_image = initial_image(config, content_image, scaled)
                 else:
                     start_image = images.resize_to(image, *content_image.shape[:2])
                 budget = planned + carried
-                done = sum(r.iterations for r in reports) + first
-                step = _offset(callback, done, total)
-                if checkpointing is not None and checkpointing.every > 0:
-                    step = _checkpointed(step, checkpointing, done, Checkpoint(index, first, start_image, tuple(reports),
-                                                                             carried), budget)
-                result = run_scale(networks, content_image, scaled, start_image, budget - first, step, state)
+                done = sum(r.iterations for r in reports)
+                base = Checkpoint(index, first, start_image, tuple(reports), carried)
+                if is_tiled(config, size):  # a tiled scale counts its own iterations, resumed or not
+                    saving = checkpointing is not None and checkpointing.every > 0
+                    on_visit = _visit_checkpoints(checkpointing, base, budget) if saving else None
+                    result = run_tiled_scale(networks, content_image, scaled, start_image, budget,
+                                             _offset(callback, done, total), visits if first else 0, on_visit)
+                    first = 0
+                else:
+                    step = _offset(callback, done + first, total)
+                    if checkpointing is not None and checkpointing.every > 0:
+                        step = _checkpointed(step, checkpointing, done + first, base, budget)
+                    result = run_scale(networks, content_image, scaled, start_image, budget - first, step, state)
                 image = result.image
                 reports.append(ScaleReport(size, budget, first + result.iterations, result.stop_reason,
                                            result.restarts, result.messages, result.float32_iterations))

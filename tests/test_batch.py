@@ -47,16 +47,16 @@ def outputs(folder: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def local_batch(tmp_path_factory):
     """3 photos x 2 styles x 2 style weights at 96 px, in this process, counting network builds."""
-    from neural_style import transfer
+    from neural_style import scales, transfer
 
     built = []
-    original = transfer.build_feature_extractor
+    original = scales.build_feature_extractor
 
     def counted(*args, **kwargs):
         built.append(args)
         return original(*args, **kwargs)
 
-    transfer.build_feature_extractor = counted
+    scales.build_feature_extractor = counted
     engines = []
     original_engine = transfer.Engine
 
@@ -70,7 +70,7 @@ def local_batch(tmp_path_factory):
         out = tmp_path_factory.mktemp("batch")
         summary = run_batch([str(p) for p in CONTENTS], STYLES, CONFIG, GRID, out)
     finally:
-        transfer.build_feature_extractor, transfer.Engine = original, original_engine
+        scales.build_feature_extractor, transfer.Engine = original, original_engine
     return out, summary, built, engines
 
 

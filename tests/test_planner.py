@@ -72,7 +72,7 @@ def test_the_budget_is_the_smaller_of_the_cgroup_limit_and_what_is_available(tmp
     assert available_memory(tmp_path) == 20000000 * 1024
 
 
-def test_the_plan_keeps_a_run_that_fits_switches_to_adam_or_refuses_in_one_line():
+def test_the_plan_keeps_a_run_that_fits_switches_to_adam_tiles_or_refuses_in_one_line():
     shape = (1536, 2048)
     lbfgs = predict_peak(TransferConfig(), shape, precision="bfloat16")
     adam = predict_peak(TransferConfig(optimizer="adam"), shape, precision="bfloat16")
@@ -81,10 +81,16 @@ def test_the_plan_keeps_a_run_that_fits_switches_to_adam_or_refuses_in_one_line(
     assert plan.config.optimizer == "lbfgs" and plan.note is None
     plan = plan_run(TransferConfig(max_memory=(lbfgs + adam) // 2), shape, precision="bfloat16")
     assert plan.config.optimizer == "adam" and "running Adam" in plan.note
-    with pytest.raises(NeuralStyleError) as error:
-        plan_run(TransferConfig(max_memory=adam - 1), shape, precision="bfloat16")
+    plan = plan_run(TransferConfig(max_memory=adam - 1), shape, precision="bfloat16")  # tiles, L-BFGS kept
+    assert plan.config.optimizer == "lbfgs" and plan.config.tile % 64 == 0 and "px tiles" in plan.note
+    assert plan.predicted <= adam - 1
+    bigger = predict_peak(TransferConfig(tile=plan.config.tile + 64), shape, precision="bfloat16")
+    assert bigger > adam - 1  # the largest tile that fits
+    with pytest.raises(NeuralStyleError) as error:  # --tile 0: never tile
+        plan_run(TransferConfig(max_memory=adam - 1, tile=0), shape, precision="bfloat16")
     message = str(error.value)
     assert "\n" not in message and message.startswith("2048 px needs ~")
+    assert "--tile" not in message
     side = int(message.split("--max_size ")[1])  # the suggestion fits, and 16 px more would not
     assert predict_peak(TransferConfig(optimizer="adam"), (round(side * 0.75), side), precision="bfloat16") <= adam - 1
     assert predict_peak(TransferConfig(optimizer="adam"), (round((side + 16) * 0.75), side + 16), precision="bfloat16") > adam - 1

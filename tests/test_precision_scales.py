@@ -95,18 +95,18 @@ def test_bad_scale_and_precision_options(kwargs, message):
 def test_each_image_shape_traces_once_and_tensorflow_warns_of_no_retracing(monkeypatch, caplog):
     """Two masked styles over two scales: one trace per objective (one per scale), and the run's one
     target pass traces at most once per distinct request and image shape."""
-    from neural_style import transfer
+    from neural_style import scales
 
     made = {"targets": [], "objectives": []}
 
-    class CountedTargets(transfer.TargetPass):
+    class CountedTargets(scales.TargetPass):
         def __init__(self, extractor, memo_bytes=0):
             super().__init__(extractor, memo_bytes)
             made["targets"].append(self)
 
-    build = transfer.build_objective
-    monkeypatch.setattr(transfer, "TargetPass", CountedTargets)
-    monkeypatch.setattr(transfer, "build_objective", lambda *a: made["objectives"].append(build(*a)) or made["objectives"][-1])
+    build = scales.build_objective
+    monkeypatch.setattr(scales, "TargetPass", CountedTargets)
+    monkeypatch.setattr(scales, "build_objective", lambda *a: made["objectives"].append(build(*a)) or made["objectives"][-1])
     mask = load_mask(DATA / "face_mask.png")
     config = TransferConfig(max_size=96, scales=3, min_scale_side=32, max_iterations=12, precision="float32")
     with caplog.at_level("WARNING", logger="tensorflow"):

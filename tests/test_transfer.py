@@ -66,12 +66,12 @@ def test_same_seed_gives_identical_bytes_and_another_seed_does_not(data_dir):
 
 def test_style_image_keeps_its_aspect_ratio(data_dir, monkeypatch):
     """The Scream is portrait; it must not be stretched to the landscape content's shape."""
-    from neural_style import transfer
+    from neural_style import scales
 
     seen = []
-    features, grams = transfer.TargetPass.features, transfer.TargetPass.grams
-    monkeypatch.setattr(transfer.TargetPass, "features", lambda self, image, *a: seen.append(image.shape) or features(self, image, *a))
-    monkeypatch.setattr(transfer.TargetPass, "grams", lambda self, image, *a: seen.append(image.shape) or grams(self, image, *a))
+    features, grams = scales.TargetPass.features, scales.TargetPass.grams
+    monkeypatch.setattr(scales.TargetPass, "features", lambda self, image, *a: seen.append(image.shape) or features(self, image, *a))
+    monkeypatch.setattr(scales.TargetPass, "grams", lambda self, image, *a: seen.append(image.shape) or grams(self, image, *a))
     config = TransferConfig(scales=1, precision="float32", content_weight=5.0, max_size=128, max_iterations=1, style_scale=0.5)
     stylize(data_dir / "tubingen.jpg", [data_dir / "the_scream.jpg"], config)
     assert seen[0] == (96, 128, 3)  # content

@@ -44,6 +44,7 @@ def build_config(opts: dict) -> TransferConfig:
         original_colors=opts["original_colors"], color_convert_type=opts["color_convert_type"].lower(),
         color_transfer=opts["color_transfer"].lower(), luminance_only=opts["luminance_only"],
         enlarge=opts["enlarge"], max_memory=None if opts["max_memory"] is None else parse_memory(opts["max_memory"]),
+        tile=opts["tile"], tile_overlap=opts["tile_overlap"], tile_sweeps=opts["tile_sweeps"],
     )
 
 
@@ -90,7 +91,14 @@ _CONFIG_OPTIONS = [
     click.option("--device", default=None, help="/cpu:0 or /gpu:0 (falls back to the CPU). Default: GPU if present."),
     click.option("--max_memory", default=None, help="Memory budget, e.g. 4G (0: no limit). Default: "
                  f"{round(100 * DEFAULT_SHARE)} % of the memory available. A run that would need more uses Adam "
-                 "instead of L-BFGS, or is refused before it starts."),
+                 "instead of L-BFGS, or tiles, or is refused before it starts."),
+    click.option("--tile", type=int, default=None, help="Optimise scales larger than this (px) in overlapping tiles "
+                 "of at most this size (memory bounded by the tile). Default: only when the image would not fit "
+                 "--max_memory; 0: never."),
+    click.option("--tile_overlap", type=int, default=DEFAULTS.tile_overlap, show_default=True,
+                 help="Pixels neighbouring tiles share (feathered seams)."),
+    click.option("--tile_sweeps", type=int, default=DEFAULTS.tile_sweeps, show_default=True,
+                 help="Passes over the tiles; a tiled scale's iterations are split over them."),
 ]
 
 

@@ -1,0 +1,215 @@
+"""One scale of a run: its objective built on networks an :class:`Engine` keeps, optimised whole
+(:func:`run_scale`) or, when the whole image would not fit in memory, tile by tile
+(:func:`run_tiled_scale`, geometry and blending in :mod:`neural_style.tiling`)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+
+import keras
+import numpy as np
+
+from neural_style import losses, tiling
+from neural_style.config import TransferConfig
+from neural_style.features import build_feature_extractor
+from neural_style.layers import feature_size
+from neural_style.masks import masks_for_layers
+from neural_style.objective import LossGraphs, Objective, TargetPass
+from neural_style.optimizers import OPTIMIZERS, Callback, OptimizationResult
+from neural_style.styles import PreparedStyle, segmented, style_grams, style_terms
+from neural_style.weights import load_vgg19_weights
+
+ObjectiveFactory = Callable[[keras.Model, TargetPass, LossGraphs], Objective]
+"""``(extractor, target pass, loss graphs) -> Objective``: one scale's objective on given networks."""
+
+
+class Engine:
+    """The networks of one process, built on first use and kept: for each weights file, pooling, layer
+    set and precision, the VGG-19 extractor with its target pass and compiled loss graphs. One run
+    makes its own; a batch shares one, so its jobs build nothing again, jobs of an equal size trace
+    nothing again, and, with ``memo_bytes`` > 0, a style's targets at a size are computed once
+    (:class:`~neural_style.objective.TargetPass`)."""
+
+    def __init__(self, memo_bytes: int = 0) -> None:
+        self.memo_bytes = memo_bytes
+        self._weights: dict[str, dict] = {}
+        self._built: dict[tuple, tuple[keras.Model, TargetPass, LossGraphs]] = {}
+
+    def networks(self, config: TransferConfig, precision: str) -> tuple[keras.Model, TargetPass, LossGraphs]:
+        """``(extractor, target pass, loss graphs)`` for ``config``'s layers in ``precision``."""
+        layers = tuple(dict.fromkeys(config.content_layers + config.style_layers))
+        key = (config.weights, config.pooling_type, layers, precision)
+        if key not in self._built:
+            if config.weights not in self._weights:
+                self._weights[config.weights] = load_vgg19_weights(config.weights)
+            extractor = build_feature_extractor(layers, self._weights[config.weights], config.pooling_type, precision)
+            self._built[key] = (extractor, TargetPass(extractor, self.memo_bytes), LossGraphs(extractor))
+        return self._built[key]
+
+
+class Networks:
+    """One run's view of the engine: its configuration in its precision, and float32 if bfloat16 stalls."""
+
+    def __init__(self, engine: Engine, config: TransferConfig, precision: str) -> None:
+        self.engine, self.config, self.precision = engine, config, precision
+
+    def get(self, precision: str) -> tuple[keras.Model, TargetPass, LossGraphs]:
+        return self.engine.networks(self.config, precision)
+
+
+def build_objective(extractor, targets: TargetPass, content: np.ndarray, styles: Sequence[PreparedStyle],
+                    config: TransferConfig, graphs: LossGraphs | None = None,
+                    grams: Sequence[dict[str, np.ndarray]] | None = None, scale: float | None = None) -> Objective:
+    """Targets computed once, outside the gradient path, for one image size. A segmented run's content
+    weight is ``segmentation_content_factor`` times the content weight (losses: "Segmentations").
+    ``grams``, ``scale``: a tile's whole-image style Grams and size factor (:func:`run_tiled_scale`)."""
+    content_weight = config.content_weight * (config.segmentation_content_factor if segmented(styles) else 1.0)
+    return Objective(
+        extractor,
+        targets.features(content, config.content_layers),
+        config.content_layer_weights,
+        style_terms(targets, styles, config.style_layers, content.shape[:2], grams),
+        dict(zip(config.style_layers, config.style_layer_weights, strict=True)),
+        (content_weight, config.style_weight, config.tv_weight),
+        content.shape[:2],
+        graphs,
+        scale,
+    )
+
+
+def optimise(networks: Networks, make_objective: ObjectiveFactory, start: np.ndarray, iterations: int,
+             callback: Callback | None, state: Mapping[str, np.ndarray] | None = None) -> OptimizationResult:
+    """Run the configured optimiser on ``make_objective``'s objective. L-BFGS in bfloat16 can reach a
+    point where its own rounding hides every further decrease (a line search that finds no lower
+    point, even after a fresh start); the rest of the iterations then run in float32 from the best
+    image so far, with the targets recomputed in float32. Measured: bench/README.md, "Early stops"."""
+    config = networks.config
+    optimize = OPTIMIZERS[config.optimizer]
+    result = optimize(make_objective(*networks.get(networks.precision)), start, iterations, config.learning_rate,
+                      callback, state)
+    remaining = iterations - result.iterations
+    if result.stop_reason != "line_search_failed" or networks.precision == "float32" or remaining <= 0:
+        return result
+    shifted = None if callback is None else (lambda info: callback(replace(info, iteration=result.iterations + info.iteration)))
+    rest = optimize(make_objective(*networks.get("float32")), result.image, remaining, config.learning_rate, shifted)
+    return replace(rest, iterations=result.iterations + rest.iterations, stop_reason=rest.stop_reason,
+                   restarts=result.restarts + rest.restarts, messages=result.messages + rest.messages,
+                   float32_iterations=rest.iterations)
+
+
+def run_scale(networks: Networks, content: np.ndarray, styles: Sequence[PreparedStyle], start: np.ndarray,
+              iterations: int, callback: Callback | None, state: Mapping[str, np.ndarray] | None = None
+              ) -> OptimizationResult:
+    """Optimise one scale, the whole image ``[H, W, 3]`` at once (:func:`optimise`)."""
+    def make(extractor, targets, graphs):
+        return build_objective(extractor, targets, content, styles, networks.config, graphs)
+    return optimise(networks, make, start, iterations, callback, state)
+
+
+def is_tiled(config: TransferConfig, size: int) -> bool:
+    """Whether a scale whose longest side is ``size`` px runs in tiles (``config.tile``)."""
+    return bool(config.tile) and size > config.tile
+
+
+def tile_scale(shape: tuple[int, int], tile: tiling.Tile) -> float:
+    """The size factor of a tile's objective: ``s sqrt(M / M_t)`` with ``s`` and ``M`` (pixels) the whole
+    image's and ``M_t`` the tile's. Each term's gradient per pixel then stands to the others as in the
+    whole image's objective (content ``s / sqrt(M)``, style ``1 / M``, tv ``s^2``: all ``M / M_t`` times
+    the whole image's), so a tile is stylised as hard as the image it belongs to."""
+    return losses.size_factor(max(shape)) * math.sqrt(shape[0] * shape[1] / (tile.height * tile.width))
+
+
+def tiled_style_grams(targets: TargetPass, styles: Sequence[PreparedStyle], layers: Sequence[str], tile: int,
+                      overlap: int) -> list[dict[str, np.ndarray]]:
+    """Each style's target Grams ``{layer: [N, N]}`` float32, a style image larger than ``tile`` px
+    computed tile by tile: a Gram is an average over positions, so the whole image's is the tiles'
+    averages weighted by :func:`tiling.partition` (times the style mask, if any). Memory is bounded
+    by the tile; near tile borders the features see zero padding instead of the neighbour, where the
+    partition's weight is small. Smaller images and stored styles: :func:`styles.style_grams`."""
+    whole = [k for k, s in enumerate(styles) if s.image is None or max(s.image.shape[:2]) <= tile]
+    grams: list[dict[str, np.ndarray]] = [{} for _ in styles]
+    for k, computed in zip(whole, style_grams(targets, [styles[k] for k in whole], layers), strict=True):
+        grams[k] = computed
+    by_image: dict[int, list[int]] = {}
+    for k, style in enumerate(styles):
+        if k not in whole:
+            by_image.setdefault(id(style.image), []).append(k)
+    for indices in by_image.values():
+        image = styles[indices[0]].image
+        tiles = tiling.tile_grid(*image.shape[:2], tile, overlap)
+        sums = {k: {layer: 0.0 for layer in layers} for k in indices}
+        totals = {k: {layer: 0.0 for layer in layers} for k in indices}
+        for part, box in zip(tiling.partition(tiles, *image.shape[:2]), tiles, strict=True):
+            shapes = {layer: feature_size(layer, box.height, box.width) for layer in layers}
+            regions = [masks_for_layers(part if styles[k].style_mask is None else part * styles[k].style_mask[box.box],
+                                        shapes) for k in indices]
+            for k, region, region_grams in zip(indices, regions, targets.grams(image[box.box], layers, regions),
+                                               strict=True):
+                for layer in layers:
+                    weight = float(region[layer].sum())
+                    sums[k][layer] += weight * region_grams[layer].numpy()
+                    totals[k][layer] += weight
+        for k in indices:
+            grams[k] = {layer: (sums[k][layer] / max(totals[k][layer], 1e-12)).astype(np.float32) for layer in layers}
+    return grams
+
+
+def run_tiled_scale(networks: Networks, content: np.ndarray, styles: Sequence[PreparedStyle], start: np.ndarray,
+                    iterations: int, callback: Callback | None, first_visit: int = 0,
+                    on_visit: Callable[[int, int, int, np.ndarray], None] | None = None) -> OptimizationResult:
+    """Optimise one scale ``[H, W, 3]`` tile by tile (``config.tile`` px, ``config.tile_overlap`` overlap):
+    ``config.tile_sweeps`` sweeps over the tiles, row by row; each visit optimises its tile, started
+    from the current image, for ``ceil(iterations / sweeps)`` iterations against the whole image's
+    style Grams (:func:`tiled_style_grams`) and its own region's content, with the whole image's loss
+    balance (:func:`tile_scale`), and blends it back feathered (:mod:`tiling`).
+
+    Progress reports iterations of the scale (``iterations`` in all, spread over the visits).
+    ``first_visit``: continue a resumed scale after that many visits, ``start`` being the image then.
+    ``on_visit(visits done, scale iterations done, optimiser iterations of the visit, image)`` after each visit. The result's loss parts
+    are the last tile's. Interrupted, it returns the image as it stands, visits done blended in.
+    """
+    config = networks.config
+    height, width = content.shape[:2]
+    tiles = tiling.tile_grid(height, width, config.tile, config.tile_overlap)
+    feathers = [tiling.feather(t, tiles) for t in tiles]
+    per_visit = max(1, math.ceil(iterations / config.tile_sweeps))
+    visits = config.tile_sweeps * len(tiles)
+    scale = tile_scale((height, width), tiles[0])
+    grams: dict[int, list[dict[str, np.ndarray]]] = {}
+    canvas = start.astype(np.float32).copy()
+
+    def done(visit: int, step: int = 0) -> int:
+        return (visit * per_visit + step) * iterations // (visits * per_visit)
+    result, reason, visit = None, "completed", first_visit
+
+    def objective_for(tile: tiling.Tile) -> ObjectiveFactory:
+        crop = [replace(s, mask=None if s.mask is None else s.mask[tile.box]) for s in styles]
+
+        def make(extractor, targets, graphs):
+            if id(targets) not in grams:
+                grams[id(targets)] = tiled_style_grams(targets, styles, config.style_layers, config.tile,
+                                                       config.tile_overlap)
+            return build_objective(extractor, targets, content[tile.box], crop, config, graphs, grams[id(targets)],
+                                   scale)
+        return make
+
+    try:
+        for visit in range(first_visit, visits):
+            tile = tiles[visit % len(tiles)]
+            report = None if callback is None else (
+                lambda info, v=visit: callback(replace(info, iteration=done(v, info.iteration), max_iterations=iterations)))
+            result = optimise(networks, objective_for(tile), canvas[tile.box], per_visit, report)
+            tiling.blend(canvas, tile, result.image, feathers[visit % len(tiles)])
+            if result.stop_reason in ("interrupted", "nonfinite"):
+                reason = result.stop_reason
+                break
+            if on_visit is not None:
+                on_visit(visit + 1, done(visit + 1), result.iterations, canvas)
+    except KeyboardInterrupt:
+        reason = "interrupted"
+    total = math.nan if result is None else result.total
+    parts = {} if result is None else result.parts
+    ran = iterations if reason == "completed" else done(visit)
+    return OptimizationResult(canvas, ran, total, parts, reason)
