@@ -30,6 +30,7 @@ from pathlib import Path
 
 from neural_style.config import MIN_TILE, TransferConfig
 from neural_style.errors import NeuralStyleError
+from neural_style.images import scaled_shape
 from neural_style.tiling import tile_grid
 
 MIB = 2**20
@@ -60,15 +61,10 @@ def predict_peak(config: TransferConfig, shape: tuple[int, int], masked_terms: i
     if not config.tile or max(shape) <= config.tile:
         return int(BASE[precision] + pixels * per_pixel)
     box = tile_grid(*shape, config.tile, config.tile_overlap)[0]
-    largest_whole = max((h * w for h, w in _scale_shapes(config, shape) if max(h, w) <= config.tile), default=0)
+    scale_shapes = [scaled_shape(*shape, size) for size, _ in config.schedule(*shape)]
+    largest_whole = max((h * w for h, w in scale_shapes if max(h, w) <= config.tile), default=0)
     return int(BASE[precision] + pixels * FULL_BYTES + max(box.height * box.width, largest_whole) * per_pixel)
 
-
-def _scale_shapes(config: TransferConfig, shape: tuple[int, int]) -> list[tuple[int, int]]:
-    """``(height, width)`` of each scale the run will optimise."""
-    aspect = shape[0] / shape[1]
-    return [(round(size * aspect), size) if shape[1] >= shape[0] else (size, round(size / aspect))
-            for size, _ in config.schedule(*shape)]
 
 
 def parse_memory(text: str | int) -> int:
