@@ -44,6 +44,16 @@ times ``alpha``, because each region's target is more specific than the whole pa
 weights stylise much harder (the measurements are beside the constant). Masks alone (``--style_mask``)
 keep ``alpha``: their style targets are whole paintings.
 
+Colour control (``--color_transfer``, ``--luminance_only``): a recoloured style's term is weighted per
+layer by its gain ``g_l = ||A_l(original)||^2 / ||A_l(recoloured)||^2`` (``styles.recolour_gains``;
+Grams of the whole style image at its size at that scale, at most 512 px). ``E_s`` grows like the
+square of the Grams' scale, so giving a painting the photo's duller colours (tubingen's covariance on
+Starry Night: Gram norms x0.57-0.68, loss x0.36) would otherwise weaken its pull by that much, and
+brighter colours strengthen it: colour transfer would change how stylised the output is, not only its
+colours. Measured at 128 px, 100 L-BFGS iterations: relu3-5 Gram distance to the transferred style
+against the plain run's to the painting, tubingen x Starry Night linear 1.195x without the gain,
+1.11x with it (bench/README.md, "Colour"). Gatys et al. 2017 and nst have no such factor.
+
 Where this stands against Gatys et al. and neural-style-tf (nst):
 
 * Style: identical to the papers' ``1/(4 N^2 M^2) sum (G_raw - A_raw)^2`` when style and output have the

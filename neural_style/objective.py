@@ -28,12 +28,14 @@ class StyleTerm:
 
     ``targets``: ``{layer: [N, N]}`` target Gram matrices. ``weight``: its share of the style loss.
     ``masks``: ``{layer: [H_l, W_l]}`` region of the output (values 0..1) at each layer's resolution,
-    or None for the whole image.
+    or None for the whole image. ``gains``: ``{layer: g_l}``, the weight's factor per layer (a
+    recoloured style's, :func:`styles.recolour_gains`), or None for 1.
     """
 
     targets: Mapping[str, tf.Tensor]
     weight: float
     masks: Mapping[str, tf.Tensor] | None = None
+    gains: Mapping[str, float] | None = None
 
 
 # _own_graph: TensorFlow counts a tf.function's traces by its Python function's code object, so graphs
@@ -184,12 +186,11 @@ class LossGraphs:
         ]) / len(content_layers)
         terms = []
         for k, (targets, masks) in enumerate(zip(style_targets, style_masks, strict=True)):
-            per_layer = [
-                layer_weights[i] * losses.style_layer_loss(
+            terms += [
+                term_weights[k, i] * layer_weights[i] * losses.style_layer_loss(
                     losses.gram_matrix(features[layer][0], None if masks is None else masks[i]), targets[i])
                 for i, layer in enumerate(style_layers)
             ]
-            terms.append(term_weights[k] * tf.add_n(per_layer))
         style = tf.add_n(terms) / len(style_layers)
         tv = losses.total_variation_loss(image, scale)
         return {"content": loss_weights[0] * content, "style": loss_weights[1] * style, "tv": loss_weights[2] * tv}
@@ -225,7 +226,8 @@ class Objective:
             tuple(tuple(tf.convert_to_tensor(term.targets[layer], tf.float32) for layer in style_layers) for term in terms),
             tuple(None if term.masks is None else tuple(tf.convert_to_tensor(term.masks[layer], tf.float32)
                                                         for layer in style_layers) for term in terms),
-            constant([term.weight for term in terms]),
+            constant([[term.weight * (1.0 if term.gains is None else term.gains[layer]) for layer in style_layers]
+                      for term in terms]),
             constant([style_layer_weights[layer] for layer in style_layers]),
             constant(list(loss_weights)),
             constant(losses.size_factor(max(image_shape)) if scale is None else scale),

@@ -18,7 +18,13 @@ from neural_style.layers import feature_size
 from neural_style.masks import masks_for_layers
 from neural_style.objective import LossGraphs, Objective, TargetPass
 from neural_style.optimizers import OPTIMIZERS, Callback, OptimizationResult
-from neural_style.styles import PreparedStyle, segmented, style_grams, style_terms
+from neural_style.styles import (
+    PreparedStyle,
+    recolour_gains,
+    segmented,
+    style_grams,
+    style_terms,
+)
 from neural_style.weights import load_vgg19_weights
 
 ObjectiveFactory = Callable[[keras.Model, TargetPass, LossGraphs], Objective]
@@ -61,16 +67,18 @@ class Networks:
 
 def build_objective(extractor, targets: TargetPass, content: np.ndarray, styles: Sequence[PreparedStyle],
                     config: TransferConfig, graphs: LossGraphs | None = None,
-                    grams: Sequence[dict[str, np.ndarray]] | None = None, scale: float | None = None) -> Objective:
+                    grams: Sequence[dict[str, np.ndarray]] | None = None, scale: float | None = None,
+                    gains: Sequence[dict[str, float]] | None = None) -> Objective:
     """Targets computed once, outside the gradient path, for one image size. A segmented run's content
     weight is ``segmentation_content_factor`` times the content weight (losses: "Segmentations").
-    ``grams``, ``scale``: a tile's whole-image style Grams and size factor (:func:`run_tiled_scale`)."""
+    ``grams``, ``scale``, ``gains``: a tile's whole-image style Grams, size factor and recoloured styles'
+    gains (:func:`run_tiled_scale`)."""
     content_weight = config.content_weight * (config.segmentation_content_factor if segmented(styles) else 1.0)
     return Objective(
         extractor,
         targets.features(content, config.content_layers),
         config.content_layer_weights,
-        style_terms(targets, styles, config.style_layers, content.shape[:2], grams),
+        style_terms(targets, styles, config.style_layers, content.shape[:2], grams, gains),
         dict(zip(config.style_layers, config.style_layer_weights, strict=True)),
         (content_weight, config.style_weight, config.tv_weight),
         content.shape[:2],
@@ -177,7 +185,7 @@ def run_tiled_scale(networks: Networks, content: np.ndarray, styles: Sequence[Pr
     per_visit = max(1, math.ceil(iterations / config.tile_sweeps))
     visits = config.tile_sweeps * len(tiles)
     scale = tile_scale((height, width), tiles[0])
-    grams: dict[int, list[dict[str, np.ndarray]]] = {}
+    grams: dict[int, tuple[list[dict[str, np.ndarray]], list[dict[str, float]]]] = {}
     canvas = start.astype(np.float32).copy()
 
     def done(visit: int, step: int = 0) -> int:
@@ -189,10 +197,12 @@ def run_tiled_scale(networks: Networks, content: np.ndarray, styles: Sequence[Pr
 
         def make(extractor, targets, graphs):
             if id(targets) not in grams:
-                grams[id(targets)] = tiled_style_grams(targets, styles, config.style_layers, config.tile,
-                                                       config.tile_overlap)
-            return build_objective(extractor, targets, content[tile.box], crop, config, graphs, grams[id(targets)],
-                                   scale)
+                grams[id(targets)] = (tiled_style_grams(targets, styles, config.style_layers, config.tile,
+                                                        config.tile_overlap),
+                                      recolour_gains(targets, styles, config.style_layers))
+            whole_grams, gains = grams[id(targets)]
+            return build_objective(extractor, targets, content[tile.box], crop, config, graphs, whole_grams, scale,
+                                   gains)
         return make
 
     try:

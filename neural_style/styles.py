@@ -55,6 +55,8 @@ class PreparedStyle:
     (:func:`masks.style_weight_maps`), or None for ``v_k`` everywhere (no style has a mask).
     ``style_mask``: ``[H_s, W_s]`` 0..1, the region of the style image whose Gram is the target, or
     None for the whole image. ``group``: styles whose content masks are equal share one term.
+    ``original``: for a recoloured style (colour control), the image before recolouring, at most
+    :data:`GAIN_SIZE` px; it sets how hard the recoloured one pulls (:func:`recolour_gains`).
     """
 
     image: np.ndarray | None
@@ -64,6 +66,11 @@ class PreparedStyle:
     group: int
     stored: StoredStyle | None = None
     size: int = 0
+    original: np.ndarray | None = None
+
+
+GAIN_SIZE = 512
+"""Longest side (px) up to which :func:`recolour_gains` compares a style before and after recolouring."""
 
 
 def segmented(styles: Sequence[PreparedStyle]) -> bool:
@@ -108,17 +115,21 @@ def prepare_styles(specs: Sequence[StyleSpec], content_shape: tuple[int, int], s
     ``recolour`` (colour control, :func:`colour.style_recolouring`) applied to it once."""
     longest = round(style_scale * max(content_shape))
     loaded: dict[int | str, np.ndarray] = {}
-    style_images, content_masks, style_masks = [], [], []
+    originals: dict[int | str, np.ndarray] = {}
+    style_images, style_originals, content_masks, style_masks = [], [], [], []
     for k, spec in enumerate(specs):
         if isinstance(spec.image, StoredStyle):
             style_images.append(None)
+            style_originals.append(None)
         else:
             key = id(spec.image) if isinstance(spec.image, np.ndarray) else str(spec.image)
             if key not in loaded:  # named by its position among the style images, as on the command line
                 loaded[key] = images.read_image(spec.image, f"style_imgs[{len(loaded)}]", longest, enlarge=True)
                 if recolour is not None:
+                    originals[key] = images.fit_longest_side(loaded[key], GAIN_SIZE)
                     loaded[key] = recolour(loaded[key])
             style_images.append(loaded[key])
+            style_originals.append(originals.get(key))
         image = style_images[-1]
         mask_name, style_mask_name = spec.mask_name or f"style_mask_imgs[{k}]", spec.style_mask_name or f"style_segs[{k}]"
         content_masks.append(None if spec.mask is None else read_mask(spec.mask, content_shape, mask_name,
@@ -133,9 +144,9 @@ def prepare_styles(specs: Sequence[StyleSpec], content_shape: tuple[int, int], s
     keys = [None if m is None else hashlib.sha1(m.tobytes()).digest() for m in content_masks]
     maps = style_weight_maps(weights, content_masks)
     return [PreparedStyle(image, v, rho, style_mask, groups[key], spec.image if image is None else None,
-                          longest if image is None else max(image.shape[:2]))
-            for spec, image, v, rho, style_mask, key in zip(specs, style_images, weights, maps, style_masks, keys,
-                                                            strict=True)]
+                          longest if image is None else max(image.shape[:2]), original)
+            for spec, image, v, rho, style_mask, key, original in zip(specs, style_images, weights, maps, style_masks,
+                                                                      keys, style_originals, strict=True)]
 
 
 def styles_at(styles: Sequence[PreparedStyle], factor: float, content_shape: tuple[int, int]) -> list[PreparedStyle]:
@@ -182,13 +193,33 @@ def style_grams(targets: TargetPass, styles: Sequence[PreparedStyle], layers: Se
     return grams
 
 
+def recolour_gains(targets: TargetPass, styles: Sequence[PreparedStyle], layers: Sequence[str]) -> list[dict[str, float]]:
+    """Each style's gain per layer, ``g_l = ||A_l(original)||^2 / ||A_l(recoloured)||^2`` (losses:
+    "Colour control"), the two Grams of the whole style image at the smaller of its size at this scale
+    and :data:`GAIN_SIZE`; 1 for a style that was not recoloured."""
+    gains = []
+    for style in styles:
+        if style.original is None:
+            gains.append(dict.fromkeys(layers, 1.0))
+            continue
+        size = min(max(style.image.shape[:2]), max(style.original.shape[:2]))
+        before, after = (targets.grams(images.fit_longest_side(image, size), layers, [None])[0]
+                         for image in (style.original, style.image))
+        gains.append({layer: float(tf.reduce_sum(tf.square(before[layer])) / tf.reduce_sum(tf.square(after[layer])))
+                      for layer in layers})
+    return gains
+
+
 def style_terms(targets: TargetPass, styles: Sequence[PreparedStyle], layers: Sequence[str],
-                content_shape: tuple[int, int], grams: Sequence[dict[str, np.ndarray]] | None = None) -> list[StyleTerm]:
-    """One term per group of styles with equal content masks: target ``sum_k v_k A_k / sum_k v_k``,
-    weight ``sum_k v_k`` unmasked or ``mean(sum_k rho_k)`` masked, Grams weighted by ``sum_k rho_k``
-    (losses: the same minimiser as one term per style, at one comparison per layer). ``grams``: each
-    style's target Grams when already computed (a tiled scale's, :func:`scales.tiled_style_grams`)."""
+                content_shape: tuple[int, int], grams: Sequence[dict[str, np.ndarray]] | None = None,
+                gains: Sequence[dict[str, float]] | None = None) -> list[StyleTerm]:
+    """One term per group of styles with equal content masks: target ``sum_k v_k g_k A_k / sum_k v_k g_k``
+    per layer, weight ``sum_k v_k`` unmasked or ``mean(sum_k rho_k)`` masked, times the gain
+    ``sum_k v_k g_k / sum_k v_k`` per layer, Grams weighted by ``sum_k rho_k`` (losses: the same
+    minimiser as one term per style, at one comparison per layer). ``grams``, ``gains``: each style's
+    target Grams and :func:`recolour_gains` when already computed (a tiled scale's)."""
     grams = style_grams(targets, styles, layers) if grams is None else grams
+    gains = recolour_gains(targets, styles, layers) if gains is None else gains
     content_shapes = {layer: feature_size(layer, *content_shape) for layer in layers}
     terms = []
     for group in sorted({s.group for s in styles}):
@@ -196,15 +227,18 @@ def style_terms(targets: TargetPass, styles: Sequence[PreparedStyle], layers: Se
         total = sum(styles[k].weight for k in members)
         if total <= 0:
             continue
-        blended = blend_grams([styles[k].weight for k in members], [grams[k] for k in members])
-        target = {layer: tf.constant(gram) for layer, gram in blended.items()}
+        target, layer_gains = {}, {}
+        for layer in layers:
+            weights = [styles[k].weight * gains[k][layer] for k in members]
+            target[layer] = tf.constant(blend_grams(weights, [{layer: grams[k][layer]} for k in members])[layer])
+            layer_gains[layer] = sum(weights) / total
         maps = [styles[k].mask for k in members]
         if any(m is None for m in maps):  # a map of ones (or no masks at all): the whole image, unmasked
-            terms.append(StyleTerm(target, total))
+            terms.append(StyleTerm(target, total, gains=layer_gains))
             continue
         rho = np.sum(maps, axis=0)
         layer_masks = {layer: tf.constant(m) for layer, m in masks_for_layers(rho, content_shapes).items()}
-        terms.append(StyleTerm(target, float(rho.mean()), layer_masks))
+        terms.append(StyleTerm(target, float(rho.mean()), layer_masks, layer_gains))
     return terms
 
 

@@ -9,6 +9,7 @@ from conftest import DATA
 
 from neural_style import StyleSpec, TransferConfig, colour, run_transfer
 from neural_style.images import read_image
+from neural_style.objective import extract_features
 
 SIZE = 96
 CONTENT, STYLE = DATA / "tubingen.jpg", DATA / "starry_night.jpg"
@@ -115,6 +116,33 @@ def test_colour_transfer_brings_the_photos_colours_and_keeps_the_style(method, c
     recoloured = colour.transfer_colours(style, content, method)
     ours = gram_distance(extractor, output, recoloured, DEEP_LAYERS)
     assert ours < 1.15 * gram_distance(extractor, plain, style, DEEP_LAYERS)
+
+
+def test_a_recoloured_style_pulls_with_its_paintings_strength(content, style, extractor):
+    """losses, "Colour control": each layer's term is weighted by ||A(painting)||^2 / ||A(recoloured)||^2.
+    Starry Night given tubingen's duller colours has smaller Grams, so its gains are well above 1 and
+    the style loss at the photo is of the painting's order, not a third of it; no recolouring: gain 1."""
+    from neural_style.objective import TargetPass
+    from neural_style.styles import prepare_styles, style_terms
+
+    targets = TargetPass(extractor)
+    layers = LUMINANCE_LAYERS
+
+    def numpy_gram(image: np.ndarray, layer: str) -> np.ndarray:
+        features = extract_features(extractor, image)[layer].numpy().reshape(-1, extractor.output[layer].shape[-1])
+        return features.T @ features / len(features)
+
+    moved = colour.match_colours_linear(style, content)
+    prepared = prepare_styles([StyleSpec(style)], content.shape[:2], 1.0, lambda image: moved)
+    gains = style_terms(targets, prepared, layers, content.shape[:2])[0].gains
+    for layer in layers:
+        expected = (np.linalg.norm(numpy_gram(style, layer)) / np.linalg.norm(numpy_gram(moved, layer))) ** 2
+        assert gains[layer] == pytest.approx(expected, rel=1e-3)
+        assert gains[layer] > 1.5
+    unchanged = prepare_styles([StyleSpec(style)], content.shape[:2], 1.0, lambda image: image)
+    assert all(g == pytest.approx(1.0, abs=1e-6) for g in style_terms(targets, unchanged, layers, content.shape[:2])[0].gains.values())
+    assert style_terms(targets, prepare_styles([StyleSpec(style)], content.shape[:2], 1.0), layers,
+                       content.shape[:2])[0].gains == dict.fromkeys(layers, 1.0)
 
 
 def test_luminance_only_keeps_the_photos_chroma_and_stylises_luminance_more(content, style, extractor):
