@@ -32,6 +32,14 @@ CONFIGS: dict[str, list[str]] = {
     "nst-1000": NST,
     "nst-300": NST[:-1] + ["300"],
     "nst-pyr3": ["--content_weight", "5"],  # coarse-to-fine at neural-style-tf's content weight: loses the photo
+    # Shorter schedules on a 4:3 photo (two scales kept by the floor: 256 px, 512 px), issue 13's speed lever.
+    "s2-200-60": ["--scales", "2", "--scale_iterations", "200", "60"],
+    "s2-150-30": ["--scales", "2", "--scale_iterations", "150", "30"],
+    "s2-100-15": ["--scales", "2", "--scale_iterations", "100", "15"],
+    "s2-142-71": ["--scales", "2", "--scale_iterations", "142", "71"],  # 287/142/71 with the skipped scale's share dropped
+    "s2-150-30-cw200": ["--scales", "2", "--scale_iterations", "150", "30", "--content_weight", "200"],
+    "s2-100-30-cw200": ["--scales", "2", "--scale_iterations", "100", "30", "--content_weight", "200"],
+    "s2-100-15-cw200": ["--scales", "2", "--scale_iterations", "100", "15", "--content_weight", "200"],
 }
 
 

