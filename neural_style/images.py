@@ -168,14 +168,16 @@ def read_image(source: str | Path | np.ndarray, what: str, longest: int, enlarge
     return image
 
 
-def resize_to(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Resize to ``height x width``: area averaging when shrinking, bicubic when enlarging."""
+def resize_to(image: np.ndarray, height: int, width: int, clip: bool = True) -> np.ndarray:
+    """Resize to ``height x width``: area averaging when shrinking, bicubic when enlarging; clipped to
+    0..255 (0..1 for a mask) unless ``clip`` is False (a colour-transferred style, whose values lie
+    outside that range on purpose: colour.match_colours_linear)."""
     if image.shape[:2] == (height, width):
         return image
     shrinking = height * width < image.shape[0] * image.shape[1]
     interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC
     resized = cv2.resize(image, (width, height), interpolation=interpolation)
-    return np.clip(resized, 0.0, 255.0 if image.ndim == 3 else 1.0).astype(np.float32)
+    return (np.clip(resized, 0.0, 255.0 if image.ndim == 3 else 1.0) if clip else resized).astype(np.float32)
 
 
 def scaled_shape(height: int, width: int, longest: int) -> tuple[int, int]:
@@ -184,11 +186,12 @@ def scaled_shape(height: int, width: int, longest: int) -> tuple[int, int]:
     return max(1, round(height * factor)), max(1, round(width * factor))
 
 
-def fit_longest_side(image: np.ndarray, longest: int, enlarge: bool = False) -> np.ndarray:
-    """Scale so the longest side is ``longest`` pixels (only down unless ``enlarge``)."""
+def fit_longest_side(image: np.ndarray, longest: int, enlarge: bool = False, clip: bool = True) -> np.ndarray:
+    """Scale so the longest side is ``longest`` pixels (only down unless ``enlarge``); ``clip``: as
+    :func:`resize_to`."""
     if not enlarge and max(image.shape[:2]) <= longest:
         return image
-    return resize_to(image, *scaled_shape(image.shape[0], image.shape[1], longest))
+    return resize_to(image, *scaled_shape(image.shape[0], image.shape[1], longest), clip)
 
 
 

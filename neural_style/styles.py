@@ -166,7 +166,8 @@ def styles_at(styles: Sequence[PreparedStyle], factor: float, content_shape: tup
         if id(style.image) not in resized:
             height, width = style.image.shape[:2]
             longest = max(round(factor * max(height, width)), math.ceil(MIN_SIDE * max(height, width) / min(height, width)))
-            resized[id(style.image)] = images.fit_longest_side(style.image, longest)
+            # a colour-transferred style keeps its values outside 0..255, as at full size
+            resized[id(style.image)] = images.fit_longest_side(style.image, longest, clip=style.original is None)
         image = resized[id(style.image)]
         style_mask = None if style.style_mask is None else resize_mask(style.style_mask, *image.shape[:2])
         out.append(replace(style, image=image, mask=mask, style_mask=style_mask, size=max(image.shape[:2])))
@@ -203,7 +204,7 @@ def recolour_gains(targets: TargetPass, styles: Sequence[PreparedStyle], layers:
             gains.append(dict.fromkeys(layers, 1.0))
             continue
         size = min(max(style.image.shape[:2]), max(style.original.shape[:2]))
-        before, after = (targets.grams(images.fit_longest_side(image, size), layers, [None])[0]
+        before, after = (targets.grams(images.fit_longest_side(image, size, clip=False), layers, [None])[0]
                          for image in (style.original, style.image))
         gains.append({layer: float(tf.reduce_sum(tf.square(before[layer])) / tf.reduce_sum(tf.square(after[layer])))
                       for layer in layers})

@@ -145,6 +145,22 @@ def test_a_recoloured_style_pulls_with_its_paintings_strength(content, style, ex
                        content.shape[:2])[0].gains == dict.fromkeys(layers, 1.0)
 
 
+def test_a_colour_transferred_style_keeps_its_values_at_coarse_scales():
+    """Linear transfer to face's colours puts some of the Scream's values outside 0..255 (not clipped,
+    which would undo the match); a coarse scale's copy keeps them, so its colour mean is the full-size
+    one's (area averaging keeps means; clipping moved it by 0.35 levels here)."""
+    from neural_style.styles import prepare_styles, styles_at
+
+    face = read_image(DATA / "face.jpg", "content", 128)
+    recolour = colour.style_recolouring(face, "linear", False, "yuv")
+    prepared = prepare_styles([StyleSpec(DATA / "the_scream.jpg")], face.shape[:2], 1.0, recolour)
+    full = prepared[0].image
+    assert full.min() < -5 and full.max() > 260
+    half = styles_at(prepared, 0.5, (face.shape[0] // 2, face.shape[1] // 2))[0].image
+    assert max(half.shape[:2]) < max(full.shape[:2])
+    assert np.abs(half.reshape(-1, 3).mean(axis=0) - full.reshape(-1, 3).mean(axis=0)).max() < 0.05
+
+
 def test_luminance_only_keeps_the_photos_chroma_and_stylises_luminance_more(content, style, extractor):
     output = run(luminance_only=True)
     assert chroma_error(output, content, "yuv") < 2.0
