@@ -159,16 +159,28 @@ def run_lbfgs(
     from the best image, memory cleared, up to MAX_LBFGS_RESTARTS times in a row without progress
     (STYLE.md's "never restart L-BFGS" is about routine restarts, which throw good memory away; this
     only replaces memory that has already failed). Only a projected gradient of zero is "converged".
+
+    Each L-BFGS-B call minimises ``c f`` with ``c = FIRST_STEP / rms(grad f(x0))`` (see FIRST_STEP);
+    progress and results report ``f`` itself.
     """
     del learning_rate, state
     tracker = _Tracker(max_iterations, callback)
     shape = start.shape
+    first: dict[str, object] = {}  # the evaluation at a call's start point, made to choose its scale
 
-    def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
+    def evaluate(x: np.ndarray) -> Evaluation:
+        if first and np.array_equal(first["x"], x):
+            result = first.pop("result")
+            first.clear()
+            return result
         image = x.reshape(shape).astype(np.float32)
         result = objective(image)
         tracker.evaluated(image, result)
-        return result.total, result.gradient.astype(np.float64).ravel()
+        return result
+
+    def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
+        result = evaluate(x)
+        return scale * result.total, scale * result.gradient.astype(np.float64).ravel()
 
     def on_iteration(intermediate_result: scipy.optimize.OptimizeResult) -> None:
         tracker.step(intermediate_result.x.reshape(shape).astype(np.float32))
@@ -179,6 +191,9 @@ def run_lbfgs(
         while True:
             remaining = max_iterations - tracker.iterations
             before = (tracker.iterations, tracker.best_total)
+            result = evaluate(x)
+            first.update(x=x, result=result)
+            scale = first_step_scale(result.gradient)
             outcome = scipy.optimize.minimize(
                 fun, x, jac=True, method="L-BFGS-B", bounds=scipy.optimize.Bounds(PIXEL_MIN, PIXEL_MAX),
                 callback=on_iteration,
@@ -197,6 +212,29 @@ def run_lbfgs(
     except _NonFinite:
         return tracker.result("nonfinite", start, messages)
     return tracker.result(reason, outcome.x.reshape(shape), messages)
+
+
+FIRST_STEP = 4.0
+"""The RMS pixel change, in grey levels, of L-BFGS-B's first trial step. With bounds, scipy's L-BFGS-B
+starts from the model ``B = I``: its first trial step is the whole gradient, clipped to 0..255. Our
+losses are about 1e10 with per-pixel gradients far above 255, so that trial turns the image into
+black and white pixels, and the line search backs off: the first iteration took 3 evaluations at the
+start of a 256 px scale and 4 at the start of a 512 px one (tubingen x Starry Night). Scaling the
+objective by ``c = FIRST_STEP / rms(gradient)`` makes the first trial a gradient step of 4 grey
+levels RMS, which the line search accepts at once: 2 evaluations (the start point and the step), 2.2 s
+saved at 512 px on a 2-core CPU. From the second iteration on L-BFGS(-B) is invariant to the scale of
+``f`` (its curvature pairs rescale ``B``), so only the first iteration's step changes; it also keeps
+the image away from the box corners. Measured on that pair, 256 then 512 px, 40 + 15 iterations: 59
+evaluations instead of 62 and a 4 % lower loss at the end; 1, 4 and 16 grey levels gave the same
+evaluation counts (12 iterations at 256 px: 13 evaluations, loss 4.32e10 / 4.33e10 / 4.34e10, against
+15 and 4.83e10 unscaled)."""
+
+
+def first_step_scale(gradient: np.ndarray) -> float:
+    """``FIRST_STEP / rms(gradient)``: the factor on the objective that makes L-BFGS-B's first trial
+    step ``FIRST_STEP`` grey levels RMS (1 for a zero gradient)."""
+    rms = float(np.sqrt(np.mean(np.square(gradient, dtype=np.float64))))
+    return FIRST_STEP / rms if rms > 0.0 and math.isfinite(rms) else 1.0
 
 
 def _lbfgs_stop(outcome: scipy.optimize.OptimizeResult, budget_spent: bool) -> str:

@@ -101,9 +101,11 @@ def test_lbfgs_calls_a_failed_line_search_what_it_is_and_tries_a_fresh_start():
     minimum no step shows a decrease. That is a failed line search, not convergence."""
     from neural_style.optimizers import MAX_LBFGS_RESTARTS
 
+    curvature = np.linspace(1.0, 10.0, 8 * 8 * 3).reshape(8, 8, 3)  # not one step from the minimum
+
     def staircase(image):
-        exact = float(np.sum((image.astype(np.float64) - 100.0) ** 2))
-        return Evaluation(round(exact / 50.0) * 50.0, {"q": exact}, 2.0 * (image - 100.0))
+        exact = float(np.sum(curvature * (image.astype(np.float64) - 100.0) ** 2))
+        return Evaluation(round(exact / 50.0) * 50.0, {"q": exact}, (2.0 * curvature * (image - 100.0)).astype(np.float32))
 
     result = run_lbfgs(staircase, np.zeros((8, 8, 3), np.float32), 200)
     print(result.stop_reason, result.iterations, result.restarts, result.messages)
@@ -117,3 +119,25 @@ def test_lbfgs_runs_every_iteration_when_the_loss_is_smooth(setup):
     objective, content = setup
     result = run_lbfgs(objective, content, 30)
     assert result.stop_reason == "completed" and result.iterations == 30 and result.restarts == 0
+
+
+def test_lbfgs_first_iteration_takes_one_step_not_a_line_search_from_the_box_corners():
+    """Our losses are ~1e10 with gradients far above 255 per pixel. Unscaled, L-BFGS-B's first trial
+    step is the whole gradient clipped to 0..255 and its line search backs off for several more
+    evaluations; scaled (optimizers.FIRST_STEP), the first iteration costs the start point and one step."""
+    rng = np.random.default_rng(3)
+    target = rng.uniform(60, 200, (16, 16, 3))
+    evaluations = []
+
+    def steep(image):
+        evaluations.append(image.copy())
+        d = image.astype(np.float64) - target
+        return Evaluation(1e7 * float(np.sum(d**2)), {}, (2e7 * d).astype(np.float32))
+
+    counts = []
+    result = run_lbfgs(steep, np.full(target.shape, 128.0, np.float32), 5, callback=lambda info: counts.append(len(evaluations)))
+    print("evaluations before each iteration's report:", counts)
+    assert counts[0] == 2  # the start point, one accepted step
+    assert all(0.0 <= v <= 255.0 for v in (evaluations[1].min(), evaluations[1].max()))
+    assert 0 < np.sqrt(np.mean((evaluations[1] - 128.0) ** 2)) < 10  # a step of a few grey levels, not to the box
+    assert result.total < steep(np.full(target.shape, 128.0, np.float32)).total
