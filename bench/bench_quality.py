@@ -40,6 +40,8 @@ CONFIGS: dict[str, list[str]] = {
     "s2-150-30-cw200": ["--scales", "2", "--scale_iterations", "150", "30", "--content_weight", "200"],
     "s2-100-30-cw200": ["--scales", "2", "--scale_iterations", "100", "30", "--content_weight", "200"],
     "s2-100-15-cw200": ["--scales", "2", "--scale_iterations", "100", "15", "--content_weight", "200"],
+    # Three scales down to 128 px (short side 96 on a 4:3 photo): style iterations where they are cheap.
+    "s3f64-200-60-15": ["--scales", "3", "--min_scale_side", "64", "--scale_iterations", "200", "60", "15"],
 }
 
 
