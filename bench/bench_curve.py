@@ -38,10 +38,13 @@ def main() -> None:
     from yardstick import Yardstick
 
     from neural_style import StyleSpec, TransferConfig, run_transfer
-    from neural_style.images import load_image
+    from neural_style.images import load_image, scaled_shape
 
     config = TransferConfig(max_size=args.size, scales=args.scales, scale_iterations=tuple(args.scale_iterations))
-    before_last = config.total_iterations() - args.scale_iterations[-1]
+    content, style = load_image(args.content), load_image(args.style)
+    output_shape = scaled_shape(*content.shape[:2], min(args.size, max(content.shape[:2])))
+    schedule = config.schedule(*output_shape)  # the scales kept (coarse ones may be skipped)
+    before_last = config.total_iterations() - schedule[-1][1]
     marks = set(args.marks)
     saved: list[tuple[int, float, object]] = []
     start = time.perf_counter()
@@ -52,7 +55,6 @@ def main() -> None:
 
     run_transfer(args.content, [StyleSpec(args.style)], config, callback=on_step)
     stick = Yardstick()
-    content, style = load_image(args.content), load_image(args.style)
     for iteration, seconds, image in saved:
         measured = stick.measure(image, content, style, args.size)
         print(json.dumps({"last_scale_iteration": iteration, "seconds": round(seconds, 1),
