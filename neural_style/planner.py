@@ -35,9 +35,12 @@ from neural_style.tiling import tile_grid
 
 MIB = 2**20
 BASE = {"bfloat16": 930 * MIB, "float32": 930 * MIB}
-PER_PIXEL = {("lbfgs", "bfloat16"): 2153, ("lbfgs", "float32"): 2916, ("adam", "bfloat16"): 1267,
-             ("adam", "float32"): 2151}
-"""Bytes per output pixel (see the module docstring)."""
+PER_PIXEL = {("lbfgs", "bfloat16"): 2153, ("lbfgs", "float32"): 5050, ("adam", "bfloat16"): 1267,
+             ("adam", "float32"): 4340}
+"""Bytes per output pixel (see the module docstring). float32 depends on the CPU: 2916 (L-BFGS) and 2151
+(Adam) were measured on a CPU with AVX-512 and bfloat16, 5050 and 4340 on one with AVX2 only (AMD EPYC,
+where ``auto`` runs float32; tubingen at 512 px: 1877 and 1744 MiB peak). The larger are kept, so the
+planner errs on the safe side where the kernels need less."""
 MASK_BYTES = 4 * (1 + 1 / 4 + 1 / 16 + 1 / 64 + 1 / 256)
 """A masked term's float32 weight map at relu1..relu5 resolutions, per output pixel."""
 FULL_BYTES = 175
