@@ -158,13 +158,15 @@ def test_a_tiled_scale_resumed_after_a_tile_gives_the_same_bytes(runs):
 
 
 def test_the_planner_tiles_a_run_that_fits_no_other_way():
+    from neural_style.features import resolve_precision
     from neural_style.planner import predict_peak
     from neural_style.transfer import run_transfer
 
     shape = (144, 192)
+    precision = resolve_precision("auto", "/cpu:0")  # as the run will plan it: float32 on CPUs without bf16
     tiled = TransferConfig(max_size=192, max_iterations=6, scales=1, tile=128, tile_overlap=32)
-    budget = predict_peak(tiled, shape) + 1
-    assert predict_peak(TransferConfig(optimizer="adam", max_size=192), shape) > budget  # Adam would not fit
+    budget = predict_peak(tiled, shape, precision=precision) + 1
+    assert predict_peak(TransferConfig(optimizer="adam", max_size=192), shape, precision=precision) > budget  # Adam would not fit
     config = TransferConfig(max_size=192, max_iterations=6, scales=1, tile_overlap=32, max_memory=budget)
     with pytest.warns(RuntimeWarning, match="in 128 px tiles"):
         result = run_transfer(DATA / "tubingen.jpg", [DATA / "starry_night.jpg"], config)
