@@ -124,13 +124,14 @@ def gigabytes(value: int) -> str:
     return f"{value / 2**30:.1f}G"
 
 
-def largest_fitting(config: TransferConfig, shape: tuple[int, int], budget: int, masked_terms: int) -> int:
+def largest_fitting(config: TransferConfig, shape: tuple[int, int], budget: int, masked_terms: int,
+                    precision: str | None) -> int:
     """The largest longest side (px) whose run with Adam fits ``budget``, keeping ``shape``'s aspect."""
     aspect = min(shape) / max(shape)
     adam = replace(config, optimizer="adam", tile=0)
     side = 0
     for candidate in range(32, max(shape) + 1, 16):
-        if predict_peak(adam, (round(candidate * aspect), candidate), masked_terms) <= budget:
+        if predict_peak(adam, (round(candidate * aspect), candidate), masked_terms, precision) <= budget:
             side = candidate
     return side
 
@@ -178,7 +179,7 @@ def plan_run(config: TransferConfig, shape: tuple[int, int], masked_terms: int =
     other = f" (~{gigabytes(with_adam)} with Adam)" if config.optimizer == "lbfgs" and not tiled else ""
     limit = f"--max_memory {gigabytes(budget)}" if config.max_memory else f"the memory available ({gigabytes(budget)})"
     offers = []
-    fits = largest_fitting(config, shape, budget, masked_terms)
+    fits = largest_fitting(config, shape, budget, masked_terms, precision)
     if fits >= 32:
         offers.append(f"--optimizer adam --max_size {fits}")
     if tile and config.tile != 0:

@@ -96,6 +96,23 @@ def test_the_plan_keeps_a_run_that_fits_switches_to_adam_tiles_or_refuses_in_one
     assert predict_peak(TransferConfig(optimizer="adam"), (round((side + 16) * 0.75), side + 16), precision="bfloat16") > adam - 1
 
 
+def test_a_refusal_offers_a_size_that_fits_in_the_run_s_own_precision():
+    """float32 needs more bytes a pixel than bfloat16, so the --max_size a float32 run is offered is
+    smaller, and fits in float32."""
+    shape = (1536, 2048)
+    budget = predict_peak(TransferConfig(optimizer="adam"), (768, 1024), precision="float32")
+    sides = {}
+    for precision in ("bfloat16", "float32"):
+        with pytest.raises(NeuralStyleError) as error:
+            plan_run(TransferConfig(max_memory=budget, tile=0), shape, precision=precision)
+        sides[precision] = int(str(error.value).split("--max_size ")[1])
+        side = sides[precision]
+        assert predict_peak(TransferConfig(optimizer="adam"), (round(side * 0.75), side), precision=precision) <= budget
+        assert predict_peak(TransferConfig(optimizer="adam"), (round((side + 16) * 0.75), side + 16),
+                            precision=precision) > budget
+    assert sides["float32"] < sides["bfloat16"]
+
+
 def test_a_budget_too_small_for_any_plan_exits_2_before_the_network_is_built(tmp_path):
     proc = subprocess.run([sys.executable, "cli.py", "-content_img", str(DATA / "tubingen.jpg"), "-style_imgs",
                            str(DATA / "starry_night.jpg"), "--max_size", "2048", "--max_memory", "300M", "-o",
