@@ -130,6 +130,13 @@ def test_at_least_25_bad_inputs_are_covered():
     assert len(BAD_INPUTS) >= 25
 
 
+def as_at_a_terminal() -> None:
+    """In the child, before it starts: SIGINT as a terminal's Ctrl-C finds it. A suite started in the
+    background (``pytest &``) passes SIGINT on ignored, and Python then installs no KeyboardInterrupt
+    handler, so the run would not see the signal the test sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_saves_the_best_image_and_its_record(tmp_path, signum, code):
     """Ctrl-C or SIGTERM at iteration 5: image, record and earlier snapshots are kept; exit 128 + signal."""
@@ -137,7 +144,8 @@ def test_a_signal_saves_the_best_image_and_its_record(tmp_path, signum, code):
     args = BASE + ["-max_iterations", "500", "-o", str(out), "--verbose", "--print_iterations", "1",
                    "--save_iterations", "2"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "cli.py", *args], cwd=ROOT, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen([sys.executable, "cli.py", *args], cwd=ROOT, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=as_at_a_terminal)
     for line in proc.stderr:
         if line.startswith("iteration 5/"):
             proc.send_signal(signum)
@@ -227,6 +235,7 @@ def test_a_signal_between_scales_saves_the_finished_scale(tmp_path, signum, code
     args = BASE + ["-max_size", "96", "--scales", "2", "--min_scale_side", "32", "-max_iterations", "12", "-o", str(out)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run([sys.executable, "-c", INTERRUPT_DURING_TARGETS, str(int(signum)), *args], cwd=ROOT,
+                          preexec_fn=as_at_a_terminal,
                           capture_output=True, text=True, env=env, timeout=180)
     assert proc.returncode == code, proc.stderr
     record = json.loads(out.with_suffix(".json").read_text())
