@@ -52,6 +52,7 @@ CONFIGS: dict[str, list[str]] = {
                      "0.6", "0.6", "--style_weight", "105000"],
     "s2-100-30-lw5": ["--scales", "2", "--scale_iterations", "100", "30", "--style_layer_weights", "39", "9.7",
                       "2.4", "0.6", "0.6", "--style_weight", "525000"],
+    "s2-100-30-rel": ["--scales", "2", "--scale_iterations", "100", "30", "--style_normalization", "relative"],
 }
 
 

@@ -25,6 +25,7 @@ COLOUR_SPACES = ("yuv", "ycrcb", "luv", "lab")
 COLOUR_TRANSFERS = ("none", "linear", "histogram")
 PRECISIONS = ("auto", "float32", "bfloat16")
 INIT_TYPES = ("content", "random", "style")
+STYLE_NORMALIZATIONS = ("gatys", "relative")
 MIN_TILE = 64
 """Smallest tile (px): two of VGG-19's smallest inputs, so a tile's deepest layers have some extent."""
 MAX_SIZE_LIMIT = 8192
@@ -121,6 +122,10 @@ class TransferConfig:
     --max_iterations 1000`` is neural-style-tf's run."""
     style_weight: float = 1e4
     tv_weight: float = 1e-3
+    style_normalization: str = "gatys"
+    """How each style layer's term is measured (losses): ``gatys``, ``sum (G - A)^2 / (4 N^2)``, or
+    ``relative``, ``RELATIVE_SCALE * sum (G - A)^2 / sum A^2``, which weighs every layer by its own
+    target's size, so the balance of the layers adapts to the painting."""
     segmentation_content_factor: float = SEGMENTATION_CONTENT_FACTOR
     """A segmented run's content weight is this times ``content_weight`` (losses: "Segmentations")."""
     content_layers: tuple[str, ...] = ("conv4_2",)
@@ -222,6 +227,9 @@ class TransferConfig:
         if self.color_transfer not in COLOUR_TRANSFERS:
             raise NeuralStyleError(f"color_transfer must be one of {', '.join(COLOUR_TRANSFERS)}. "
                                    f"Received: color_transfer={self.color_transfer!r}")
+        if self.style_normalization not in STYLE_NORMALIZATIONS:
+            raise NeuralStyleError(f"style_normalization must be gatys or relative. "
+                                   f"Received: style_normalization={self.style_normalization!r}")
         if self.pooling_type not in POOLING_TYPES:
             raise NeuralStyleError(f"pooling_type must be avg or max. Received: pooling_type={self.pooling_type!r}")
         if self.init_img_type not in INIT_TYPES and not Path(self.init_img_type).suffix:

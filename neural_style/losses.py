@@ -14,6 +14,31 @@ At a layer ``l``, ``F`` are its activations ``[H_l, W_l, N_l]``, ``M_l = H_l * W
        S = (1 / n_s) sum_l w_l sum_k a_k E_s^{l,k}   a_k = v_k without masks (style-image weights,
                                                       normalised to sum 1); with masks see below
 
+Relative style loss (``--style_normalization relative``). Each layer's term is measured against the
+size of its own target instead:
+
+    style, per layer     E_s = R * sum (G - A)^2 / sum A^2          R = RELATIVE_SCALE = 1e8
+
+that is ``R * 4 N_l^2 / ||A||^2`` (:func:`relative_style_factor`) times the Gram formula above. The
+Gram formula weighs a layer by the size of its painting's Grams, ``||A||^2 / (4 N^2)``, which spans five
+orders of magnitude over the layers (Starry Night at 512 px: relu1_1 9.3e5, relu2_1 1.5e8, relu3_1
+4.7e7, relu4_1 2.6e9, relu5_1 2.4e4) and a factor of ten between paintings (the Great Wave's relu5_1
+2.2e3): relu4_1 carries the style term and relu5_1 hardly counts, less so for a painting with weak
+deep features. Relative, each layer counts by how far its Gram is from the target's, in proportion,
+whatever the painting: the balance adapts to the pair. Against the Gram formula at the same style
+weight, R = 1e8 weighs Starry Night's relu1_1 .. relu5_1 107, 0.68, 2.1, 0.038 and 4100 times as much:
+relu4_1 gives way to relu5_1 and relu1_1. R was chosen by a sweep at the default style weight (256 px,
+100 / 30 iterations, tubingen and chelsea): 1e7 kept the photo but lost the style (Gram 0.32 / 0.31 against
+the Gram formula's 0.17 / 0.27), 1e8 beat the Gram formula on style on both and on content on tubingen,
+so ``--style_weight`` keeps its default. Measured
+(bench/README.md, "Relative style loss"): 2 scales of 100 / 30 iterations at 512 px, tubingen x Starry Night
+0.128 / 0.914 (Gram / content distance; pastiche's default 0.304 / 1.091), face x the Scream 0.124 / 0.694
+(0.220 / 0.851), chelsea x the Great Wave 0.114 / 0.948 (0.238 / 1.047; the Gram formula at the same
+iterations 0.334 / 0.870) and astronaut x Kandinsky 0.127 / 0.571 (0.219 / 0.755). A
+recoloured style needs no gain here (its own target's size is the measure), so ``g_l`` below is 1.
+This is not in Gatys et al. or neural-style-tf; crowsonkb/style-transfer-pytorch scales each term by
+its own error's size (``sum d^2 / sum |d|``), a related idea.
+
 Masks and regions (``--style_mask``, segmentations). Style ``k`` has a mask ``m_k(p)`` in 0..1 (none: 1
 everywhere) and a weight ``v_k``. At each pixel
 
@@ -89,10 +114,14 @@ are summed in float32. The batch dimension is stripped by the caller.
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 
 REFERENCE_SIZE = 512
 """Longest side (px) at which our balance equals neural-style-tf's; see the module docstring."""
+
+RELATIVE_SCALE = 1e8
+"""``R`` of the relative style loss; see the module docstring."""
 
 _EPS = 1e-8
 
@@ -143,6 +172,15 @@ def style_layer_loss(gram: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
     """``1 / (4 N^2) * sum (G - A)^2`` for Gram matrices ``[N, N]`` from :func:`gram_matrix`."""
     n = tf.cast(tf.shape(gram)[0], gram.dtype)
     return tf.reduce_sum(tf.square(gram - target)) / (4.0 * n * n)
+
+
+def relative_style_factor(target: tf.Tensor | np.ndarray) -> float:
+    """``R * 4 N^2 / sum A^2`` for a target Gram ``A [N, N]``: the factor that turns
+    :func:`style_layer_loss` into the relative loss ``R * sum (G - A)^2 / sum A^2`` (0 for an all-zero
+    target, which has no style to match)."""
+    target = np.asarray(target, np.float64)
+    size = float(np.sum(target * target))
+    return RELATIVE_SCALE * 4.0 * target.shape[0] ** 2 / size if size > 0 else 0.0
 
 
 def content_layer_loss(features: tf.Tensor, target: tf.Tensor, scale: float = 1.0) -> tf.Tensor:

@@ -29,7 +29,8 @@ class StyleTerm:
     ``targets``: ``{layer: [N, N]}`` target Gram matrices. ``weight``: its share of the style loss.
     ``masks``: ``{layer: [H_l, W_l]}`` region of the output (values 0..1) at each layer's resolution,
     or None for the whole image. ``gains``: ``{layer: g_l}``, the weight's factor per layer (a
-    recoloured style's, :func:`styles.recolour_gains`), or None for 1.
+    recoloured style's, :func:`styles.recolour_gains`; the relative loss's,
+    :func:`losses.relative_style_factor`), or None for 1.
     """
 
     targets: Mapping[str, tf.Tensor]

@@ -72,13 +72,21 @@ def build_objective(extractor, targets: TargetPass, content: np.ndarray, styles:
     """Targets computed once, outside the gradient path, for one image size. A segmented run's content
     weight is ``segmentation_content_factor`` times the content weight (losses: "Segmentations").
     ``grams``, ``scale``, ``gains``: a tile's whole-image style Grams, size factor and recoloured styles'
-    gains (:func:`run_tiled_scale`)."""
+    gains (:func:`run_tiled_scale`). With ``style_normalization`` relative each term's layers are
+    weighted by :func:`losses.relative_style_factor` of their targets."""
     content_weight = config.content_weight * (config.segmentation_content_factor if segmented(styles) else 1.0)
+    if config.style_normalization == "relative":  # a recoloured style needs no gain (losses: "Relative")
+        gains = [dict.fromkeys(config.style_layers, 1.0) for _ in styles]
+    terms = style_terms(targets, styles, config.style_layers, content.shape[:2], grams, gains)
+    if config.style_normalization == "relative":
+        terms = [replace(t, gains={layer: (1.0 if t.gains is None else t.gains[layer])
+                                   * losses.relative_style_factor(t.targets[layer])
+                                   for layer in config.style_layers}) for t in terms]
     return Objective(
         extractor,
         targets.features(content, config.content_layers),
         config.content_layer_weights,
-        style_terms(targets, styles, config.style_layers, content.shape[:2], grams, gains),
+        terms,
         dict(zip(config.style_layers, config.style_layer_weights, strict=True)),
         (content_weight, config.style_weight, config.tv_weight),
         content.shape[:2],

@@ -102,6 +102,7 @@ BAD_INPUTS = [
                                 "-style_segs", "starry_night.jpg"],
      "style_segs[0]: not a segmentation"),
     ("not a number", ["-style_weight", "lots"], "'lots' is not a valid float"),
+    ("unknown style normalization", ["--style_normalization", "l2"], "style_normalization must be gatys or relative"),
     ("unknown option (typo)", ["-styel_imgs", "x.jpg"], "No such option '--styel_imgs'. (Did you mean one of: '--style_imgs'"),
 ]
 

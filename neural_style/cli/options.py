@@ -30,6 +30,7 @@ def build_config(opts: dict) -> TransferConfig:
     """The frozen TransferConfig from parsed options (validation happens in its constructor)."""
     return TransferConfig(
         content_weight=opts["content_weight"], style_weight=opts["style_weight"], tv_weight=opts["tv_weight"],
+        style_normalization=opts["style_normalization"].lower(),
         segmentation_content_factor=opts["segmentation_content_factor"],
         content_layers=opts["content_layers"] or DEFAULTS.content_layers,
         content_layer_weights=numbers(opts["content_layer_weights"], "content_layer_weights"),
@@ -57,6 +58,9 @@ _CONFIG_OPTIONS = [
     click.option("--content_weight", type=float, default=DEFAULTS.content_weight, show_default=True, help="alpha (see README: Losses)."),
     click.option("--style_weight", type=float, default=DEFAULTS.style_weight, show_default=True, help="beta."),
     click.option("--tv_weight", type=float, default=DEFAULTS.tv_weight, show_default=True, help="theta."),
+    click.option("--style_normalization", default=DEFAULTS.style_normalization, show_default=True,
+                 help="Each style layer's term: gatys (the papers') or relative (its error over its target's "
+                 "size; the layers' balance adapts to the painting; see README: Losses)."),
     click.option("--segmentation_content_factor", type=float, default=DEFAULTS.segmentation_content_factor,
                  show_default=True, help="With --content_seg the content weight is this times --content_weight "
                  "(1: neural-style-tf's)."),

@@ -242,6 +242,9 @@ def _checkpointing(opts: dict, earlier: dict, output: Path, config: TransferConf
     if not opts["resume"]:
         write_record(output, record | {"checkpoint": str(path), "versions": versions()})
         return Checkpointing(opts["checkpoint_iterations"], save), 0
+    defaults = json.loads(json.dumps(asdict(TransferConfig()), default=str))
+    if isinstance(earlier.get("config"), dict):  # a setting added since the record was written ran at its default
+        earlier = earlier | {"config": defaults | earlier["config"]}
     for key in ("content_img", "styles", "config", "inputs"):
         if earlier.get(key) != record[key]:
             raise NeuralStyleError(f"resume: {_difference(key, earlier.get(key), record[key])} differs from the record "
