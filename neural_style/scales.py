@@ -75,6 +75,7 @@ def build_objective(extractor, targets: TargetPass, content: np.ndarray, styles:
     gains (:func:`run_tiled_scale`). With ``style_normalization`` relative each term's layers are
     weighted by :func:`losses.relative_style_factor` of their targets."""
     content_weight = config.content_weight * (config.segmentation_content_factor if segmented(styles) else 1.0)
+    content_targets = targets.features(content, config.content_layers)
     if config.style_normalization == "relative":  # a recoloured style needs no gain (losses: "Relative")
         gains = [dict.fromkeys(config.style_layers, 1.0) for _ in styles]
     terms = style_terms(targets, styles, config.style_layers, content.shape[:2], grams, gains)
@@ -84,7 +85,7 @@ def build_objective(extractor, targets: TargetPass, content: np.ndarray, styles:
                                    for layer in config.style_layers}) for t in terms]
     return Objective(
         extractor,
-        targets.features(content, config.content_layers),
+        content_targets,
         config.content_layer_weights,
         terms,
         dict(zip(config.style_layers, config.style_layer_weights, strict=True)),
