@@ -43,8 +43,7 @@ def test_relative_weighs_the_shallowest_and_deepest_layers_by_their_own_size_and
     stylised on the mean over the layers (relu4_1 gives way), and nearer the photo. Measured (float32,
     AVX2 CPU): relu1_1 0.060 against 0.120, relu5_1 0.355 against 0.442, mean 0.159 against 0.172,
     content 0.900 against 1.151."""
-    from neural_style.losses import gram_matrix as gram
-
+    gram = gram_matrix
     photo, painting = small("tubingen.jpg", 128), small("starry_night.jpg", 128)
     features = extractor(painting[None])
     distances, contents = {}, {}
