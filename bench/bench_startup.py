@@ -38,7 +38,7 @@ def child(args: argparse.Namespace) -> None:
     load_vgg19_weights("default")
     marks["weights"] = time.perf_counter()
     steps: list[tuple[float, int]] = []
-    config = TransferConfig(max_size=args.size)
+    config = TransferConfig(max_size=args.size, **_settings(args.set))
     schedule = config.schedule(*_shape(args.content, args.size))
     run_start = time.perf_counter()
     result = run_transfer(args.content, [StyleSpec(args.style)], config,
@@ -61,6 +61,22 @@ def child(args: argparse.Namespace) -> None:
     }))
 
 
+def _settings(pairs: list[str]) -> dict:
+    """``["scale_iterations=60,20", "style_normalization=relative"]`` -> TransferConfig keywords (numbers
+    and comma-separated tuples of numbers are converted)."""
+    def value(text: str):
+        if "," in text:
+            return tuple(value(part) for part in text.split(",") if part)
+        for kind in (int, float):
+            try:
+                return kind(text)
+            except ValueError:
+                pass
+        return text
+
+    return {key: value(text) for key, text in (pair.split("=", 1) for pair in pairs)}
+
+
 def _shape(path: Path, size: int) -> tuple[int, int]:
     from neural_style.images import read_image
 
@@ -73,6 +89,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--content", type=Path, default=DATA / "tubingen.jpg")
     parser.add_argument("--style", type=Path, default=DATA / "starry_night.jpg")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="TransferConfig settings instead of the defaults, e.g. scales=2 scale_iterations=60,20")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -82,12 +100,12 @@ def main() -> None:
     for _ in range(args.repeats):
         start = time.perf_counter()
         out = subprocess.run([sys.executable, __file__, "--child", "--size", str(args.size), "--content", str(args.content),
-                              "--style", str(args.style)], capture_output=True, text=True, check=True)
+                              "--style", str(args.style), "--set", *args.set], capture_output=True, text=True, check=True)
         record = json.loads(out.stdout.strip().splitlines()[-1])
         record["process"] = time.perf_counter() - start
         records.append(record)
     med = lambda key: statistics.median(r[key] for r in records)  # noqa: E731
-    print(f"{args.content.name} x {args.style.name}, {args.size} px, defaults, median of {args.repeats} fresh processes\n")
+    print(f"{args.content.name} x {args.style.name}, {args.size} px, {' '.join(args.set) or 'defaults'}, median of {args.repeats} fresh processes\n")
     print("| phase | seconds |\n|---|---:|")
     for key, label in (("tensorflow", "import tensorflow"), ("neural_style", "import neural_style (keras, ...)"),
                        ("weights", "load_vgg19_weights (sha256, palette decoding)")):
