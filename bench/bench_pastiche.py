@@ -412,7 +412,8 @@ def target_run(args: argparse.Namespace, out_dir: Path) -> list[dict[str, Any]]:
                     fail("ours", cmd, code, lines, stderr)
                 record = json.loads(output.with_suffix(".json").read_text())
                 run = {"tool": "ours", "cmd": cmd, "wall": wall, "output": str(output),
-                       "shape": record.get("shape") or record.get("output_shape"), "record_seconds": record.get("seconds")}
+                       "scale_sizes": record["scale_sizes"], "scale_iterations": [x["iterations"] for x in record["scales"]],
+                       "precision": record["precision"], "record_seconds": record["seconds"]}
             after = os.times()
             run.update(repeat=k + 1, ys_size=args.yardstick_size or 512, steal_s=steal_seconds() - steal,
                        cpu_s=(after.children_user + after.children_system) - (cpu.children_user + cpu.children_system))

@@ -70,7 +70,7 @@ def batch_sheet(out: Path, size: int = 192) -> None:
     photo, then each painting at each weight), as docs/batch.jpg."""
     folder = out / "batch"
     seconds = cli("batch", "--contents", *BATCH_CONTENTS, "--style_imgs", *BATCH_STYLES, "--grid", "style_weight=1e3,1e4",
-                  "--max_size", str(size), "--max_iterations", "300", "--out", str(folder))
+                  "--max_size", str(size), "--out", str(folder))
     print(f"batch of 12 at {size} px: {seconds:.0f} s", flush=True)
     height = 200
     gap = np.full((height, GAP, 3), 255, np.uint8)

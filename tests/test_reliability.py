@@ -240,7 +240,7 @@ def test_a_signal_between_scales_saves_the_finished_scale(tmp_path, signum, code
                           capture_output=True, text=True, env=env, timeout=180)
     assert proc.returncode == code, proc.stderr
     record = json.loads(out.with_suffix(".json").read_text())
-    assert record["stop_reason"] == "interrupted" and record["iterations"] == 8
+    assert record["stop_reason"] == "interrupted" and record["iterations"] == 9  # 12 split 3:1
     assert [s["size"] for s in record["scales"]] == [48]
     assert cv2.imread(str(out)).shape == (72, 96, 3)
 

@@ -91,7 +91,7 @@ _CONFIG_OPTIONS = [
     click.option("--min_scale_side", type=int, default=DEFAULTS.min_scale_side, show_default=True,
                  help="Coarse-to-fine floor: no coarse scale whose shortest side is under this (px)."),
     click.option("--scale_iterations", **LIST,
-                 help="Iterations per scale, coarsest first (default: max_iterations split 4:2:1)."),
+                 help="Iterations per scale, coarsest first (default: max_iterations split 3:1, or 9:3:1 for three)."),
     click.option("--device", default=None, help="/cpu:0 or /gpu:0 (falls back to the CPU). Default: GPU if present."),
     click.option("--max_memory", default=None, help="Memory budget, e.g. 4G (0: no limit). Default: "
                  f"{round(100 * DEFAULT_SHARE)} % of the memory available. A run that would need more uses Adam "
