@@ -24,6 +24,7 @@ output) and one side-by-side sheet per size (every configuration in its own colu
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -45,7 +46,9 @@ PAIRS = [
     ("masks/dpst_in11.png", "style/composition_vii_kandinsky.jpg"),
 ]
 """Ten real photos (landscape, portrait, night, close-up) with ten paintings, a greyscale one among them."""
-SEG_SETS = ("dpst_in1", "dpst_in11")
+SEG_SETS = ("dpst_in1", "dpst_in2", "dpst_in6", "dpst_in8", "dpst_in11", "dpst_in16", "dpst_in21", "dpst_in25",
+            "dpst_in28", "dpst_in34", "dpst_in38", "dpst_in42", "dpst_in50", "dpst_in59")
+"""The fourteen Deep Photo Style Transfer sets of ../shared/images/masks (MANIFEST.md)."""
 CONFIGS: dict[str, dict] = {
     "default": {},
     "s1": {"scales": 1},  # one full-size scale
@@ -60,12 +63,20 @@ def _stem(path: str) -> str:
     return Path(path).stem
 
 
+@functools.cache
+def _engine():
+    """One set of networks for every run of this process (outputs are the same as with a fresh one)."""
+    from neural_style.scales import Engine
+
+    return Engine()
+
+
 def _run_one(target: Path, content, styles, config, extra: dict) -> None:
     from neural_style import run_transfer
     from neural_style.images import save_image
 
     start = time.perf_counter()
-    result = run_transfer(content, styles, config)
+    result = run_transfer(content, styles, config, engine=_engine())
     save_image(target, result.image)
     record = {"seconds": round(time.perf_counter() - start, 1), "precision": result.precision,
               "scales": [vars(s) | {"messages": list(s.messages)} for s in result.scales], **extra}
@@ -96,23 +107,56 @@ def _seg_files(out: Path, name: str, variant: str) -> tuple[Path, Path]:
     return copies
 
 
-def run_segmentations(out: Path, sizes: list[int]) -> None:
+def run_segmentations(out: Path, sizes: list[int], runs: list[str], sets: list[str]) -> None:
+    """``runs``: ``unseg``, or ``png`` / ``q75`` (the segmentations as shipped or as JPEG), optionally
+    with a content factor (``png:2``, saved as ``png-cf2``; none: the default)."""
     from neural_style import StyleSpec, TransferConfig
     from neural_style.segmentation import segmentation_styles
 
     for size in sizes:
-        for name in SEG_SETS:
+        for name in sets:
             content, style = SHARED / "masks" / f"{name}.png", SHARED / "masks" / f"{name}_style.png"
-            config = TransferConfig(max_size=size)
-            plain = out / f"seg__{name}__{size}__unseg.png"
-            if not plain.exists():
-                _run_one(plain, content, [StyleSpec(style)], config, {"set": name})
-            for variant in ("png", "q75"):
-                target = out / f"seg__{name}__{size}__{variant}.png"
-                if not target.exists():
-                    content_seg, style_seg = _seg_files(out, name, variant)
-                    specs, regions = segmentation_styles(content_seg, [StyleSpec(style)], [style_seg], size, size)
-                    _run_one(target, content, specs, config, {"set": name, "regions": [r.name for r in regions]})
+            for run in runs:
+                variant, _, factor = run.partition(":")
+                label = f"{variant}-cf{factor}" if factor else variant
+                target = out / f"seg__{name}__{size}__{label}.png"
+                if target.exists():
+                    continue
+                config = TransferConfig(max_size=size, **({"segmentation_content_factor": float(factor)} if factor else {}))
+                if variant == "unseg":
+                    _run_one(target, content, [StyleSpec(style)], config, {"set": name})
+                    continue
+                content_seg, style_seg = _seg_files(out, name, variant)
+                specs, regions = segmentation_styles(content_seg, [StyleSpec(style)], [style_seg], size, size)
+                _run_one(target, content, specs, config, {"set": name, "regions": [r.name for r in regions]})
+
+
+def census(dirs: list[Path]) -> None:
+    """Early stops over every run recorded in ``dirs``: per directory and output size, the scales run,
+    those that stopped before their budget (at which iteration, and why), iterations carried to the
+    next scale, and the run's cost against its plan: objective evaluations weighted by each scale's
+    pixels (a float32 finish's counted 3 each, as the budget does), over ``1.07 n + 1`` a scale of ``n``
+    planned iterations (a smooth L-BFGS scale's rate). Records written before evaluations were
+    counted show ``-`` there."""
+    print("| runs | size | runs | scales | stopped early (size:iteration/budget:reason) | carried | cost / plan, median (max) |")
+    print("|---|---|---|---|---|---|---|")
+    for folder in dirs:
+        groups: dict[int, list[dict]] = {}
+        for path in sorted(folder.glob("*.json")):
+            record = json.loads(path.read_text())
+            if "scales" in record:
+                groups.setdefault(int(path.stem.split("__")[2]), []).append(record)
+        for size, records in sorted(groups.items()):
+            scales = [x for r in records for x in r["scales"]]
+            early = [f"{x['size']}:{x['iterations']}/{x['planned'] + x.get('carried', 0)}:{x['stop_reason']}"
+                     for x in scales if x["iterations"] < x["planned"] + x.get("carried", 0)]
+            carried = sum(x.get("carried", 0) for x in scales)
+            ratios = [sum(x["evaluations"] * x["size"] ** 2 for x in r["scales"])
+                      / sum((1.07 * x["planned"] + 1) * x["size"] ** 2 for x in r["scales"])
+                      for r in records if all("evaluations" in x for x in r["scales"])]
+            cost = f"{np.median(ratios):.2f} ({max(ratios):.2f})" if ratios else "-"
+            print(f"| {folder.name} | {size} | {len(records)} | {len(scales)} | {len(early)} {' '.join(early)} | "
+                  f"{carried} | {cost} |")
 
 
 LAYOUT_SIZE, LAYOUT_BLUR = 128, 2.0
@@ -285,15 +329,41 @@ def table_segmentations(out: Path, stick) -> None:
     print("\n| set | size | run | gram | content | edges | early stops | region: Gram distance to its own style region (to the others) |")
     print("|---|---|---|---|---|---|---|---|")
     print("\n".join(detail))
-    print("\n| set | size | region (share) | unsegmented | segmented png | segmented q75 |\n|---|---|---|---|---|---|")
+    runs = sorted({k[2] for k in own} - {"unseg"})
+    print(f"\n| set | size | region (share) | unsegmented | {' | '.join(runs)} |\n|---|---|---|---{'|---' * len(runs)}|")
     for name, size, run, region in sorted(k for k in own if k[2] == "unseg"):
         base, share = own[name, size, "unseg", region]
         cells = []
-        for variant in ("png", "q75"):
+        for variant in runs:
             value = own.get((name, size, variant, region), (float("nan"), 0))[0]
             cells.append(f"{value:.3f} ({100 * (value / base - 1):+.0f} %)")
         label = "whole image: content distance" if region == "content" else f"{region} ({share:.0%}): Gram to own region"
         print(f"| {name} | {size} | {label} | {base:.3f} | {' | '.join(cells)} |")
+    _verdicts(own, runs)
+
+
+def _verdicts(own: dict, runs: list[str]) -> None:
+    """Per set, size and segmented run: regions closer to their own style region than unsegmented (of
+    the regions both segmentations share), and the content distance over the unsegmented run's. A set
+    holds when at least 2/3 of its regions are closer and the content ratio is at most 1.10."""
+    print(f"\n| set | size | {' | '.join(f'{r}: regions closer, content ratio' for r in runs)} |\n|---|---{'|---' * len(runs)}|")
+    held: dict[tuple[int, str], list[int]] = {}
+    for name, size in sorted({(k[0], k[1]) for k in own if k[2] == "unseg"}):
+        regions = [k[3] for k in own if k[:3] == (name, size, "unseg") and k[3] != "content"]
+        cells = []
+        for run in runs:
+            if (name, size, run, "content") not in own:
+                cells.append("-")
+                continue
+            closer = sum(own[name, size, run, r][0] < own[name, size, "unseg", r][0] for r in regions)
+            ratio = own[name, size, run, "content"][0] / own[name, size, "unseg", "content"][0]
+            ok = closer >= 2 * len(regions) / 3 and ratio <= 1.10
+            held.setdefault((size, run), []).append(ok)
+            cells.append(f"{closer}/{len(regions)}, {ratio:.2f}{'' if ok else ' ✗'}")
+        print(f"| {name} | {size} | {' | '.join(cells)} |")
+    print("\n| size | run | sets that hold |\n|---|---|---|")
+    for (size, run), oks in sorted(held.items()):
+        print(f"| {size} | {run} | {sum(oks)} of {len(oks)} |")
 
 
 def _tile(image: np.ndarray, side: int, label: str = "") -> np.ndarray:
@@ -348,16 +418,22 @@ def sheets(out: Path, side: int = 200) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("stage", choices=("run", "seg", "table", "sheets"))
+    parser.add_argument("stage", choices=("run", "seg", "table", "sheets", "census"))
     parser.add_argument("--out", type=Path, default=Path("/tmp/gallery"))
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256, 512])
     parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["default", "s1"])
+    parser.add_argument("--seg-runs", nargs="+", default=["unseg", "png", "q75"],
+                        help="seg: unseg, png, q75, each optionally :FACTOR (png:2)")
+    parser.add_argument("--sets", nargs="+", default=list(SEG_SETS), help="seg: which DPST sets")
+    parser.add_argument("--more", type=Path, nargs="*", default=[], help="census: more output folders")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.stage == "run":
         run_pairs(args.out, args.sizes, args.configs)
     elif args.stage == "seg":
-        run_segmentations(args.out, args.sizes)
+        run_segmentations(args.out, args.sizes, args.seg_runs, args.sets)
+    elif args.stage == "census":
+        census([args.out, *args.more])
     elif args.stage == "table":
         from yardstick import Yardstick
 

@@ -96,18 +96,13 @@ def _layers(name: str, layers: tuple[str, ...]) -> tuple[str, ...]:
     return canonical
 
 
-SEGMENTATION_CONTENT_FACTOR = 8.0
-"""A segmented run's content weight is this many times ``content_weight``. A segmentation gives every
-region a target Gram more specific than the whole painting's, so the same weights stylise much
-harder: at the start image the style loss is 1.9x (dpst_in1, lake) and 3.2x (dpst_in11, portrait)
-the unsegmented one, and at factor 1 the portrait lost 50 % of its content distance (its "black"
-region is background and a light shirt; the painting's is a dark suit). Measured on both DPST sets
-at 256 px (bench/README.md, "Segmentations"), factors 1, 2, 4, 8: content distance against the
-unsegmented run +9/+3/-3/-9 % (lake) and +50/+35/+20/+5 % (portrait), while every region stays
-closer to its own style region than the unsegmented output (by 58-64 % on the lake and 15-67 % on the
-portrait at 8). 8 is the smallest of these within the 10 % we allow on both; at 512 px it gives
--8 % (lake) and +9 % (portrait). Not in Gatys et al. or neural-style-tf,
-which use one content weight for every run; ``--segmentation_content_factor 1`` is theirs."""
+SEGMENTATION_CONTENT_FACTOR = 2.0
+"""A segmented run's content weight is this many times ``content_weight`` (losses: "Segmentations" has
+why a segmentation needs more than 1 even under the relative loss, and why less than the Gram formula's
+8). Chosen over the fourteen DPST sets at 256 px, factors 1, 2 and 4 (bench/results/segmentation-balance.md):
+at 1 every region ended nearer its own style region but 8 sets lost more than 10 % more of the photo than
+unsegmented; at 4 the photo was kept but 5 two-region sets had a region less stylised than unsegmented;
+2 is between on both. neural-style-tf uses one content weight for every run, that is 1."""
 
 
 @dataclass(frozen=True)

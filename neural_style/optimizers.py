@@ -45,9 +45,23 @@ class StepInfo:
 
 
 STOP_REASONS = ("completed", "converged", "line_search_failed", "evaluations", "interrupted", "nonfinite")
-"""How an optimiser run ends: every iteration done; a stationary point (projected gradient zero);
-L-BFGS could not find a lower point even after fresh restarts; L-BFGS used its evaluation budget
-before its iterations; Ctrl-C or SIGTERM; the loss stopped being finite."""
+"""How an optimiser run ends: every iteration done; converged (a projected gradient of zero, or a line
+search that failed after iterations that had stopped lowering the loss: see CONVERGED_DECREASE);
+L-BFGS could not find a lower point although it was still making progress, even after a fresh
+start; L-BFGS used its evaluation budget before its iterations; Ctrl-C or SIGTERM; the loss stopped
+being finite."""
+
+CONVERGED_WINDOW = 5
+CONVERGED_DECREASE = 1e-5
+"""A failed line search is convergence when the CONVERGED_WINDOW iterations before it (all, if fewer)
+lowered the best loss by at most this share of it: the point is a minimum as far as the loss's own
+arithmetic can tell (a float32 sum of ~1e5 terms resolves about 1e-6 of it), and what a further
+step could gain is below what the image shows. Example: a style image that is its own content photo,
+where content and style are met at the start and only the total variation pulls; a step of 1e-5
+grey levels RMS along the gradient raised content and style, by their rounding alone, more than it
+lowered TV. A line search that fails after iterations that were still making progress is a
+failure (the bfloat16 loss staircase: steps too small for bfloat16 to show): a bfloat16 scale goes
+on in float32 (scales.optimise), a float32 one gets a fresh start (MAX_LBFGS_RESTARTS)."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +76,8 @@ class OptimizationResult:
     stop_reason: str
     restarts: int = 0
     messages: tuple[str, ...] = ()
-    float32_iterations: int = 0  # set by transfer.run_scale when bfloat16 stalled
+    float32_iterations: int = 0  # set by scales.optimise when bfloat16 stopped early
+    evaluations: int = 0  # objective evaluations, line searches' included
 
 
 ObjectiveFn = Callable[[np.ndarray], Evaluation]
@@ -71,6 +86,10 @@ Callback = Callable[[StepInfo], None]
 
 class _NonFinite(Exception):
     """The loss became NaN or infinite."""
+
+
+class _OutOfEvaluations(Exception):
+    """L-BFGS spent its evaluation budget."""
 
 
 class _Tracker:
@@ -84,6 +103,8 @@ class _Tracker:
         self.best: tuple[float, np.ndarray, dict[str, float]] | None = None
         self.last: Evaluation | None = None
         self.restarts = 0
+        self.evaluations = 0
+        self.history: list[float] = []  # the best loss after each iteration, the start's first
 
     @property
     def best_total(self) -> float:
@@ -93,27 +114,43 @@ class _Tracker:
         if not math.isfinite(result.total) or not np.all(np.isfinite(result.gradient)):
             raise _NonFinite
         self.last = result
+        self.evaluations += 1
         if self.best is None or result.total < self.best[0]:
             self.best = (result.total, image.copy(), result.parts)
+        if not self.history:
+            self.history.append(result.total)
 
     def step(self, image: np.ndarray, state: Mapping[str, np.ndarray] | None = None) -> None:
         self.iterations += 1
+        self.history.append(self.best_total)
         if self.callback is not None and self.last is not None:
             elapsed = time.perf_counter() - self.start
             self.callback(StepInfo(self.iterations, self.max_iterations, self.last.total, self.last.parts, elapsed,
                                    image, state))
 
+    def flat(self) -> bool:
+        """Whether the last CONVERGED_WINDOW iterations (all of them, if fewer) lowered the best loss by at
+        most CONVERGED_DECREASE of it: no progress the arithmetic can show."""
+        if self.best is None:
+            return False
+        then = self.history[max(0, len(self.history) - 1 - CONVERGED_WINDOW)]
+        return then - self.best_total <= CONVERGED_DECREASE * abs(self.best_total)
+
     def result(self, stop_reason: str, fallback: np.ndarray, messages: Sequence[str] = ()) -> OptimizationResult:
         total, image, parts = self.best if self.best is not None else (math.nan, fallback, {})
-        return OptimizationResult(image, self.iterations, total, dict(parts), stop_reason, self.restarts, tuple(messages))
+        return OptimizationResult(image, self.iterations, total, dict(parts), stop_reason, self.restarts, tuple(messages),
+                                  evaluations=self.evaluations)
 
 
 def run_adam(
     objective: ObjectiveFn, start: np.ndarray, max_iterations: int, learning_rate: float = 1.0,
     callback: Callback | None = None, state: Mapping[str, np.ndarray] | None = None,
+    max_evaluations: int | None = None,
 ) -> OptimizationResult:
     """Adam (beta1 0.9, beta2 0.999, eps 1e-8) on the pixels, clipped to 0..255 after every step.
-    ``state``: a StepInfo's ``state`` to continue from (a resumed run), else a fresh start."""
+    ``state``: a StepInfo's ``state`` to continue from (a resumed run), else a fresh start.
+    ``max_evaluations`` is unused: Adam makes one evaluation per iteration."""
+    del max_evaluations
     tracker = _Tracker(max_iterations, callback)
     image = start.astype(np.float32).copy()
     m = np.zeros_like(image) if state is None else np.asarray(state["m"], np.float32).copy()
@@ -140,25 +177,37 @@ def run_adam(
 
 MAX_LBFGS_RESTARTS = 1
 """Fresh starts L-BFGS-B may make in a row, without progress in between, after a failed line search
-(see run_lbfgs). A failing start costs about 20 evaluations; in bfloat16 more than one rarely helps
-(transfer.run_scale goes on in float32 instead)."""
+(see run_lbfgs). A failing start costs up to LINE_SEARCH_STEPS evaluations; in bfloat16 none is made
+(scales.optimise goes on in float32 instead)."""
+LINE_SEARCH_STEPS = 10
+"""Evaluations one L-BFGS-B line search may make (scipy's ``maxls``; its default is 20). With the first
+trial step scaled (FIRST_STEP) an iteration takes about 1.07 evaluations, so a search that has not
+found a lower point in 10 has failed, and what it would spend in 10 more comes out of the scale's
+budget (scales.evaluation_budget)."""
 
 
 def run_lbfgs(
     objective: ObjectiveFn, start: np.ndarray, max_iterations: int, learning_rate: float = 1.0,
     callback: Callback | None = None, state: Mapping[str, np.ndarray] | None = None,
+    max_evaluations: int | None = None, max_restarts: int = MAX_LBFGS_RESTARTS,
 ) -> OptimizationResult:
-    """scipy's L-BFGS-B (``method="L-BFGS-B", jac=True``) with bounds 0..255, for ``max_iterations``.
+    """scipy's L-BFGS-B (``method="L-BFGS-B", jac=True``) with bounds 0..255, for ``max_iterations``,
+    or until ``max_evaluations`` objective evaluations (line searches and fresh starts included; None:
+    no limit) are spent: stop reason ``evaluations``. A line search may take LINE_SEARCH_STEPS
+    evaluations.
 
     ``learning_rate`` is unused (L-BFGS chooses its own steps by line search); so is ``state``: scipy
     keeps its curvature memory to itself, so a resumed run starts a fresh memory. The tolerances are
     zero, so scipy stops before the budget only when its line search fails (no step lowers the
     loss along the search direction; "ABNORMAL_TERMINATION_IN_LNSRCH") or an accepted step did not
-    lower the loss at all ("REL_REDUCTION_OF_F"): both mean the curvature memory points nowhere
-    useful, not that the image has converged. The remaining iterations then go to a fresh L-BFGS-B
+    lower the loss at all ("REL_REDUCTION_OF_F"). After iterations that were still making progress,
+    both mean the curvature memory points nowhere useful, not that the image has converged. The
+    remaining iterations then go to a fresh L-BFGS-B
     from the best image, memory cleared, up to MAX_LBFGS_RESTARTS times in a row without progress
     (STYLE.md's "never restart L-BFGS" is about routine restarts, which throw good memory away; this
-    only replaces memory that has already failed). Only a projected gradient of zero is "converged".
+    only replaces memory that has already failed). A projected gradient of zero is "converged", and so
+    is a failed line search after iterations that no longer lowered the loss (CONVERGED_DECREASE): no
+    fresh start then.
 
     Each L-BFGS-B call minimises ``c f`` with ``c = FIRST_STEP / rms(grad f(x0))`` (see FIRST_STEP);
     progress and results report ``f`` itself.
@@ -173,6 +222,8 @@ def run_lbfgs(
             result = first.pop("result")
             first.clear()
             return result
+        if max_evaluations is not None and tracker.evaluations >= max_evaluations:
+            raise _OutOfEvaluations
         image = x.reshape(shape).astype(np.float32)
         result = objective(image)
         tracker.evaluated(image, result)
@@ -197,13 +248,16 @@ def run_lbfgs(
             outcome = scipy.optimize.minimize(
                 fun, x, jac=True, method="L-BFGS-B", bounds=scipy.optimize.Bounds(PIXEL_MIN, PIXEL_MAX),
                 callback=on_iteration,
-                options={"maxiter": remaining, "maxfun": 4 * remaining + 50, "ftol": 0.0, "gtol": 0.0},
+                options={"maxiter": remaining, "maxfun": 4 * remaining + 50, "ftol": 0.0, "gtol": 0.0,
+                         "maxls": LINE_SEARCH_STEPS},
             )
             messages.append(str(outcome.message))
             reason = _lbfgs_stop(outcome, tracker.iterations >= max_iterations)
             progressed = tracker.iterations > before[0] and tracker.best_total < before[1]
             failures = 0 if progressed else failures + 1
-            if reason != "line_search_failed" or failures > MAX_LBFGS_RESTARTS:
+            if reason == "line_search_failed" and tracker.flat():
+                reason = "converged"
+            if reason != "line_search_failed" or failures > max_restarts:
                 break
             x = tracker.best[1].astype(np.float64).ravel()
             tracker.restarts += 1
@@ -211,6 +265,8 @@ def run_lbfgs(
         return tracker.result("interrupted", start, messages)
     except _NonFinite:
         return tracker.result("nonfinite", start, messages)
+    except _OutOfEvaluations:
+        return tracker.result("evaluations", start, messages)
     return tracker.result(reason, outcome.x.reshape(shape), messages)
 
 

@@ -64,13 +64,23 @@ class Networks:
     def get(self, precision: str) -> tuple[keras.Model, TargetPass, LossGraphs]:
         return self.engine.networks(self.config, precision)
 
+    def style_pass(self) -> TargetPass:
+        """The target pass of style Grams: float32 whatever the run's precision, so a style's targets
+        are the same numbers in every run and equal the style library's (computed in float32), and a
+        stored style is exactly its file. One forward pass per style image and scale; its cost against
+        bfloat16's is measured by bench/bench_targets.py (bench/results/segmentation-balance.md)."""
+        return self.engine.networks(self.config, "float32")[1]
+
 
 def build_objective(extractor, targets: TargetPass, content: np.ndarray, styles: Sequence[PreparedStyle],
                     config: TransferConfig, graphs: LossGraphs | None = None,
                     grams: Sequence[dict[str, np.ndarray]] | None = None, scale: float | None = None,
-                    gains: Sequence[dict[str, float]] | None = None) -> Objective:
-    """Targets computed once, outside the gradient path, for one image size. A segmented run's content
-    weight is ``segmentation_content_factor`` times the content weight (losses: "Segmentations").
+                    gains: Sequence[dict[str, float]] | None = None,
+                    style_targets: TargetPass | None = None) -> Objective:
+    """Targets computed once, outside the gradient path, for one image size: the content's by ``targets``
+    (the run's precision, so the photo itself has zero content loss), the styles' by ``style_targets``
+    (:meth:`Networks.style_pass`; ``targets`` if None). A segmented run's content weight is
+    ``segmentation_content_factor`` times the content weight (losses: "Segmentations").
     ``grams``, ``scale``, ``gains``: a tile's whole-image style Grams, size factor and recoloured styles'
     gains (:func:`run_tiled_scale`). With ``style_normalization`` relative each term's layers are
     weighted by :func:`losses.relative_style_factor` of their targets."""
@@ -78,7 +88,8 @@ def build_objective(extractor, targets: TargetPass, content: np.ndarray, styles:
     content_targets = targets.features(content, config.content_layers)
     if config.style_normalization == "relative":  # a recoloured style needs no gain (losses: "Relative")
         gains = [dict.fromkeys(config.style_layers, 1.0) for _ in styles]
-    terms = style_terms(targets, styles, config.style_layers, content.shape[:2], grams, gains)
+    style_pass = targets if style_targets is None else style_targets
+    terms = style_terms(style_pass, styles, config.style_layers, content.shape[:2], grams, gains)
     if config.style_normalization == "relative":
         terms = [replace(t, gains={layer: (1.0 if t.gains is None else t.gains[layer])
                                    * losses.relative_style_factor(t.targets[layer])
@@ -96,24 +107,49 @@ def build_objective(extractor, targets: TargetPass, content: np.ndarray, styles:
     )
 
 
+EVALUATION_ALLOWANCE = 1.3
+"""A scale of ``n`` iterations may make ``evaluation_budget(n) = ceil(1.3 n) + 2`` objective evaluations,
+line searches, fresh starts and a float32 finish included: its time stays within 1.3x of its plan
+however its optimiser fares. A smooth L-BFGS scale makes about 1.07 per iteration (the first one 2),
+so only failing line searches (up to ``optimizers.LINE_SEARCH_STEPS`` evaluations each) reach it."""
+FLOAT32_COST = 3
+"""What a float32 evaluation counts against a bfloat16 scale's budget: 2.7x the time of a bfloat16 one
+at 512 px on a CPU with native bfloat16 (2.862 s against 1.049 s an iteration), the only CPUs on which
+``auto`` picks bfloat16."""
+
+
+def evaluation_budget(iterations: int) -> int:
+    """The objective evaluations a scale of ``iterations`` may make (EVALUATION_ALLOWANCE)."""
+    return math.ceil(EVALUATION_ALLOWANCE * iterations) + 2
+
+
 def optimise(networks: Networks, make_objective: ObjectiveFactory, start: np.ndarray, iterations: int,
              callback: Callback | None, state: Mapping[str, np.ndarray] | None = None) -> OptimizationResult:
-    """Run the configured optimiser on ``make_objective``'s objective. L-BFGS in bfloat16 can reach a
-    point where its own rounding hides every further decrease (a line search that finds no lower
-    point, even after a fresh start); the rest of the iterations then run in float32 from the best
-    image so far, with the targets recomputed in float32. Measured: bench/README.md, "Early stops"."""
+    """Run the configured optimiser on ``make_objective``'s objective, within
+    :func:`evaluation_budget`. L-BFGS in bfloat16 can reach a point where its own rounding hides
+    every further decrease (a line search that finds no lower point); so when bfloat16 stops early,
+    converged or failed, the rest of the iterations run in float32 (no fresh start in bfloat16) from
+    the best image so far, content targets recomputed in float32, and only float32 says whether the
+    scale converged (``optimizers.CONVERGED_DECREASE``). The result's ``evaluations`` counts a
+    float32 evaluation of that finish as FLOAT32_COST."""
     config = networks.config
     optimize = OPTIMIZERS[config.optimizer]
+    budget = evaluation_budget(iterations)
+    finish = {"max_restarts": 0} if config.optimizer == "lbfgs" and networks.precision != "float32" else {}
     result = optimize(make_objective(*networks.get(networks.precision)), start, iterations, config.learning_rate,
-                      callback, state)
+                      callback, state, max_evaluations=budget, **finish)
     remaining = iterations - result.iterations
-    if result.stop_reason != "line_search_failed" or networks.precision == "float32" or remaining <= 0:
+    left = (budget - result.evaluations) // FLOAT32_COST
+    early = result.stop_reason in ("line_search_failed", "converged")
+    if not early or networks.precision == "float32" or remaining <= 0 or left < 2:
         return result
     shifted = None if callback is None else (lambda info: callback(replace(info, iteration=result.iterations + info.iteration)))
-    rest = optimize(make_objective(*networks.get("float32")), result.image, remaining, config.learning_rate, shifted)
+    rest = optimize(make_objective(*networks.get("float32")), result.image, remaining, config.learning_rate, shifted,
+                    max_evaluations=left)
     return replace(rest, iterations=result.iterations + rest.iterations, stop_reason=rest.stop_reason,
                    restarts=result.restarts + rest.restarts, messages=result.messages + rest.messages,
-                   float32_iterations=rest.iterations)
+                   float32_iterations=rest.iterations,
+                   evaluations=result.evaluations + FLOAT32_COST * rest.evaluations)
 
 
 def run_scale(networks: Networks, content: np.ndarray, styles: Sequence[PreparedStyle], start: np.ndarray,
@@ -121,7 +157,8 @@ def run_scale(networks: Networks, content: np.ndarray, styles: Sequence[Prepared
               ) -> OptimizationResult:
     """Optimise one scale, the whole image ``[H, W, 3]`` at once (:func:`optimise`)."""
     def make(extractor, targets, graphs):
-        return build_objective(extractor, targets, content, styles, networks.config, graphs)
+        return build_objective(extractor, targets, content, styles, networks.config, graphs,
+                               style_targets=networks.style_pass())
     return optimise(networks, make, start, iterations, callback, state)
 
 
@@ -194,7 +231,7 @@ def run_tiled_scale(networks: Networks, content: np.ndarray, styles: Sequence[Pr
     per_visit = max(1, math.ceil(iterations / config.tile_sweeps))
     visits = config.tile_sweeps * len(tiles)
     scale = tile_scale((height, width), tiles[0])
-    grams: dict[int, tuple[list[dict[str, np.ndarray]], list[dict[str, float]]]] = {}
+    grams: list[tuple[list[dict[str, np.ndarray]], list[dict[str, float]]]] = []  # computed on first use
     canvas = start.astype(np.float32).copy()
 
     def done(visit: int, step: int = 0) -> int:
@@ -205,11 +242,12 @@ def run_tiled_scale(networks: Networks, content: np.ndarray, styles: Sequence[Pr
         crop = [replace(s, mask=None if s.mask is None else s.mask[tile.box]) for s in styles]
 
         def make(extractor, targets, graphs):
-            if id(targets) not in grams:
-                grams[id(targets)] = (tiled_style_grams(targets, styles, config.style_layers, config.tile,
-                                                        config.tile_overlap),
-                                      recolour_gains(targets, styles, config.style_layers))
-            whole_grams, gains = grams[id(targets)]
+            if not grams:
+                style_pass = networks.style_pass()
+                grams.append((tiled_style_grams(style_pass, styles, config.style_layers, config.tile,
+                                                config.tile_overlap),
+                              recolour_gains(style_pass, styles, config.style_layers)))
+            whole_grams, gains = grams[0]
             return build_objective(extractor, targets, content[tile.box], crop, config, graphs, whole_grams, scale,
                                    gains)
         return make

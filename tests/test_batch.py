@@ -104,13 +104,14 @@ def test_a_single_cli_run_writes_the_same_file_as_its_batch_job(local_batch, tmp
 def test_one_network_one_trace_per_shape_and_style_targets_once(local_batch):
     _, _, built, engines = local_batch
     (engine,) = engines
-    assert len(built) == 1  # the extractor, for all twelve jobs
-    ((_, targets, graphs),) = engine._built.values()
-    assert set(graphs.traces.values()) == {1}  # each shape and term layout traced once
-    assert len(graphs.traces) == 3  # three photos of three shapes
+    # the extractor for all twelve jobs, and a float32 one for the style targets if the run is bfloat16
+    assert len(built) == len(engine._built) <= 2
+    graphs = [g for (_, _, g) in engine._built.values() if g.traces]
+    assert len(graphs) == 1 and set(graphs[0].traces.values()) == {1}  # each shape and layout traced once
+    assert len(graphs[0].traces) == 3  # three photos of three shapes
     # 12 jobs ask for targets 24 times; computed: each photo once, each style once (every photo's
     # longest side is 96 px, so each style is sized the same for all of them).
-    assert targets.memo_hits == 24 - (3 + 2)
+    assert sum(targets.memo_hits for (_, targets, _) in engine._built.values()) == 24 - (3 + 2)
 
 
 def test_records_and_the_summary_describe_every_job(local_batch):

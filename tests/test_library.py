@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,11 @@ def run(styles, config=ONE_SCALE) -> np.ndarray:
     return run_transfer(CONTENT, styles, config).image
 
 
+# Style targets are computed in float32 whatever the run's precision (scales.Networks.style_pass), so
+# a stored style (its Grams computed in float32) is its file in a bfloat16 run too, not only in float32.
+PRECISIONS = pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+
+
 def cli(*args: str, library: Path | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if library is not None:
@@ -67,11 +73,13 @@ def count_style_passes(monkeypatch) -> list:
     return calls
 
 
-def test_a_stored_style_gives_the_bytes_of_its_file_without_its_forward_pass(library, monkeypatch):
+@PRECISIONS
+def test_a_stored_style_gives_the_bytes_of_its_file_without_its_forward_pass(library, monkeypatch, precision):
     passes = count_style_passes(monkeypatch)
-    from_file = run([StyleSpec(STARRY)])
+    config = replace(ONE_SCALE, precision=precision)
+    from_file = run([StyleSpec(STARRY)], config)
     assert len(passes) == 1
-    from_library = run([StyleSpec(library.get("starry"))])
+    from_library = run([StyleSpec(library.get("starry"))], config)
     assert len(passes) == 1  # no forward pass of the style image
     assert np.array_equal(from_file, from_library)
 
@@ -96,14 +104,17 @@ def test_encoding_keeps_grams_beyond_float16_range_and_refuses_nothing_symmetric
     assert np.array_equal(decode_gram(*encode_gram(gram, "float32")[:1], 8, "float32", 1.0), gram)
 
 
-def test_a_stored_blend_runs_as_the_blend_of_its_parts(library):
-    library.blend("mix", [("starry", 0.6), ("scream", 0.4)])
-    blend = run([StyleSpec(library.get("mix"))])
-    parts = run([StyleSpec(library.get("starry"), 0.6), StyleSpec(library.get("scream"), 0.4)])
-    files = run([StyleSpec(STARRY, 0.6), StyleSpec(SCREAM, 0.4)])
+@PRECISIONS
+def test_a_stored_blend_runs_as_the_blend_of_its_parts(library, precision):
+    if "mix" not in library.names():
+        library.blend("mix", [("starry", 0.6), ("scream", 0.4)])
+    config = replace(ONE_SCALE, precision=precision)
+    blend = run([StyleSpec(library.get("mix"))], config)
+    parts = run([StyleSpec(library.get("starry"), 0.6), StyleSpec(library.get("scream"), 0.4)], config)
+    files = run([StyleSpec(STARRY, 0.6), StyleSpec(SCREAM, 0.4)], config)
     assert np.array_equal(blend, parts)
     assert np.array_equal(blend, files)
-    alone = run([StyleSpec(library.get("starry"))])
+    alone = run([StyleSpec(library.get("starry"))], config)
     assert not np.array_equal(blend, alone)
     assert library.info("mix").provenance.blend_of == (("starry", 0.6), ("scream", 0.4))
 

@@ -11,7 +11,7 @@ from neural_style.objective import (
     compute_style_grams,
     extract_features,
 )
-from neural_style.optimizers import Evaluation, run_adam, run_lbfgs
+from neural_style.optimizers import LINE_SEARCH_STEPS, Evaluation, run_adam, run_lbfgs
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +141,35 @@ def test_lbfgs_first_iteration_takes_one_step_not_a_line_search_from_the_box_cor
     assert all(0.0 <= v <= 255.0 for v in (evaluations[1].min(), evaluations[1].max()))
     assert 0 < np.sqrt(np.mean((evaluations[1] - 128.0) ** 2)) < 10  # a step of a few grey levels, not to the box
     assert result.total < steep(np.full(target.shape, 128.0, np.float32)).total
+
+
+def test_lbfgs_calls_a_start_it_cannot_improve_converged_without_fresh_starts():
+    """At a minimum whose gradient promises a decrease the loss does not show (a style image that is
+    its own photo: the TV gradient against content and style terms already met), no step lowers the
+    loss: that is convergence, found in one line search, not a failure worth fresh starts."""
+    rng = np.random.default_rng(0)
+    centre = rng.uniform(50, 200, (8, 8, 3))
+    evaluations = []
+
+    def met(image):
+        evaluations.append(1)
+        d = image.astype(np.float64) - centre
+        return Evaluation(1e3 + 1e6 * float(np.sum(d**2)), {}, np.full(image.shape, 1e-3, np.float32))
+
+    result = run_lbfgs(met, centre.astype(np.float32), 60)
+    print(result.stop_reason, result.iterations, result.restarts, len(evaluations))
+    assert result.stop_reason == "converged" and result.restarts == 0
+    assert len(evaluations) <= 2 + LINE_SEARCH_STEPS
+
+
+def test_lbfgs_stops_at_its_evaluation_budget():
+    curvature = np.linspace(1.0, 10.0, 8 * 8 * 3).reshape(8, 8, 3)
+    evaluations = []
+
+    def staircase(image):
+        evaluations.append(1)
+        exact = float(np.sum(curvature * (image.astype(np.float64) - 100.0) ** 2))
+        return Evaluation(round(exact / 50.0) * 50.0, {}, (2.0 * curvature * (image - 100.0)).astype(np.float32))
+
+    result = run_lbfgs(staircase, np.zeros((8, 8, 3), np.float32), 200, max_evaluations=15)
+    assert result.stop_reason == "evaluations" and len(evaluations) == result.evaluations == 15

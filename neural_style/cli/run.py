@@ -185,7 +185,7 @@ def command(**opts) -> None:
 
     from neural_style.features import resolve_precision
     from neural_style.planner import plan_run
-    from neural_style.transfer import resolve_device, run_transfer
+    from neural_style.transfer import describe_early_stops, resolve_device, run_transfer
 
     device, warning = resolve_device(config.device)
     masks = {id(s.mask) if isinstance(s.mask, np.ndarray) else s.mask for s in specs if s.mask is not None}
@@ -218,7 +218,9 @@ def command(**opts) -> None:
     if checkpointing is not None and result.stop_reason not in ("interrupted", "nonfinite"):
         checkpoint_path(output).unlink(missing_ok=True)  # finished: nothing left to resume
     if verbosity:
-        click.echo(f"wrote {output} ({result.iterations} iterations, {result.seconds:.1f}s, {result.stop_reason})", err=True)
+        scales = describe_early_stops(result.scales)
+        click.echo(f"wrote {output} ({result.iterations} iterations, {result.seconds:.1f}s, {result.stop_reason}"
+                   f"{'; ' + scales if scales else ''})", err=True)
     if result.stop_reason == "interrupted":
         raise Interrupted(saved=True)
     if result.stop_reason == "nonfinite":
