@@ -67,8 +67,9 @@ class Networks:
     def style_pass(self) -> TargetPass:
         """The target pass of style Grams: float32 whatever the run's precision, so a style's targets
         are the same numbers in every run and equal the style library's (computed in float32), and a
-        stored style is exactly its file. One forward pass per style image and scale; its cost against
-        bfloat16's is measured by bench/bench_targets.py (bench/results/segmentation-balance.md)."""
+        stored style is exactly its file. One forward pass per style image and scale, no slower than
+        bfloat16's on a CPU with native bfloat16 (bench/results/segmentation-balance.md); a bfloat16
+        run builds the float32 network once more."""
         return self.engine.networks(self.config, "float32")[1]
 
 

@@ -177,7 +177,7 @@ def test_crosswise_labels_take_their_counterparts_style(tmp_path, extractor):
     distance and in mean colour. Both start at their former region (distance 0), so neither passes
     unless the segmentation's labels are followed. At content factor 1: at the default 2 the sky
     follows its label but the city keeps its own structure and stays nearer its own region (measured:
-    Gram 0.75 against 0.69), and at the Gram formula's 8 neither region follows."""
+    Gram 0.75 against 0.69; bench/results/segmentation-balance.md)."""
     from neural_style import StyleSpec, TransferConfig, run_transfer
     from neural_style.images import fit_longest_side, load_image, resize_to
 
