@@ -110,9 +110,9 @@ Where this stands against Gatys et al. and neural-style-tf (nst):
   Departure: ``|d|`` is rounded off to ``sqrt(d^2 + e^2) - e`` (``e`` = 1 grey level; within 1 level of
   ``|d|`` everywhere). ``|d|`` has no derivative at 0, and an 8-bit photo, the start image, has equal
   neighbours everywhere in its flat parts: the gradient there (``sign(0) = 0``) says nothing of the
-  pairs a step pulls apart, so along it the loss need not fall at all. Where style and content are
-  already met (a style image that is its own content photo) TV is the whole gradient, and L-BFGS-B's
-  line search then found no lower point from the first iteration on and stopped.
+  pairs a step pulls apart, so L-BFGS-B, which assumes a smooth loss, can be sent along a direction in
+  which the loss does not fall (tests/test_losses.py checks the rounded TV's gradient against a finite
+  difference on such an image).
 * Layer weights: like nst, normalised to sum 1 *and* divided by the number of layers (``1/n_c``,
   ``1/n_s``), so nst's weights (content 5, style 1e4, tv 1e-3) give nst's balance.
 * Default weights (``config.TransferConfig``): style 1e4 and tv 1e-3 as nst; content **100, not nst's 5**,
