@@ -45,13 +45,14 @@ def relative_error(a: dict, b: dict) -> float:
 
 def storage_and_adds(lib, names) -> None:
     from neural_style.library import LADDER
+    from neural_style.library_build import add_style
 
     print("## Adding the five paintings (default ladder, float16)\n")
     print("| style | seconds to add | MB |")
     print("|---|---:|---:|")
     for name in names:
         start = time.perf_counter()
-        info = lib.add(Path(name).stem, find(name), dtype="float16")
+        info = add_style(lib, Path(name).stem, find(name), dtype="float16")
         print(f"| {name} | {time.perf_counter() - start:.1f} | {info.nbytes / 1e6:.2f} |", flush=True)
     info = lib.info(Path(names[0]).stem)
     print(f"\nPer size: {info.nbytes / len(LADDER) / 1e6:.3f} MB in float16 ({len(info.layers)} layers, upper triangles).\n")
@@ -128,6 +129,7 @@ def float16_cost(tmp: Path, size: int, iterations: int) -> None:
     from neural_style import StyleSpec, TransferConfig, run_transfer
     from neural_style.images import load_image
     from neural_style.library import StyleLibrary
+    from neural_style.library_build import add_style
 
     lib = StyleLibrary(tmp / "dtype.sqlite")
     stick = Yardstick()
@@ -139,7 +141,7 @@ def float16_cost(tmp: Path, size: int, iterations: int) -> None:
         stem = Path(style).stem
         for dtype in ("float32", "float16"):
             if f"{stem}-{dtype}" not in lib.names():
-                lib.add(f"{stem}-{dtype}", find(style), sizes=(size,), dtype=dtype)
+                add_style(lib, f"{stem}-{dtype}", find(style), sizes=(size,), dtype=dtype)
         out = {}
         for dtype in ("float32", "float16"):
             out[dtype] = run_transfer(find(content), [StyleSpec(lib.get(f"{stem}-{dtype}"))], config).image
@@ -153,13 +155,14 @@ def float16_cost(tmp: Path, size: int, iterations: int) -> None:
 
 def listing(lib, tmp: Path, name: str, count: int = 50) -> None:
     from neural_style.library import StyleLibrary
+    from neural_style.library_files import export_entry, import_entry
 
     for stale in (tmp / "one.npz", tmp / "fifty.sqlite"):
         stale.unlink(missing_ok=True)
-    lib.export(name, tmp / "one.npz")
+    export_entry(lib, name, tmp / "one.npz")
     big = StyleLibrary(tmp / "fifty.sqlite")
     for k in range(count):
-        big.import_file(tmp / "one.npz", f"style{k:02d}")
+        import_entry(big, tmp / "one.npz", f"style{k:02d}")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     seconds = []
     for _ in range(3):

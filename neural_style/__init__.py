@@ -10,42 +10,30 @@ Importing the package is cheap: TensorFlow is imported on first use of ``stylize
 
 from neural_style.config import StyleSpec, TransferConfig
 from neural_style.errors import NeuralStyleError
+from neural_style.version import __version__
 
-__version__ = "0.1.0"
+_LAZY = {
+    "BatchSummary": "batch", "run_batch": "batch",
+    "CancelToken": "cancel",
+    "Engine": "scales",
+    "StepInfo": "optimizers",
+    "StyleLibrary": "library",
+    "TransferResult": "transfer",
+    "Request": "runs", "execute": "runs", "prepare": "runs", "run_transfer": "runs", "stylize": "runs",
+}
+"""Names imported on first use, and their modules: importing the package stays cheap (no TensorFlow,
+no scipy: 'neural-style styles list' needs neither)."""
 
-__all__ = [
-    "BatchSummary",
-    "Engine",
-    "NeuralStyleError",
-    "StepInfo",
-    "StyleLibrary",
-    "StyleSpec",
-    "TransferConfig",
-    "TransferResult",
-    "__version__",
-    "run_batch",
-    "run_transfer",
-    "stylize",
+__all__ = [  # noqa: RUF022 - grouped: the eager names, then the lazy ones as _LAZY lists them
+    "NeuralStyleError", "StyleSpec", "TransferConfig", "__version__",
+    "BatchSummary", "run_batch", "CancelToken", "Engine", "StepInfo", "StyleLibrary", "TransferResult",
+    "Request", "execute", "prepare", "run_transfer", "stylize",
 ]
-
-_LAZY = frozenset({"Engine", "TransferResult", "run_transfer", "stylize"})
 
 
 def __getattr__(name: str):
-    if name == "StepInfo":  # scipy's import takes half a second; 'neural-style styles list' needs none of it
-        from neural_style.optimizers import StepInfo
-
-        return StepInfo
-    if name == "StyleLibrary":
-        from neural_style.library import StyleLibrary
-
-        return StyleLibrary
-    if name in ("run_batch", "BatchSummary"):
-        from neural_style import batch
-
-        return getattr(batch, name)
     if name in _LAZY:
-        from neural_style import transfer
+        import importlib
 
-        return getattr(transfer, name)
+        return getattr(importlib.import_module(f"neural_style.{_LAZY[name]}"), name)
     raise AttributeError(f"module 'neural_style' has no attribute {name!r}")

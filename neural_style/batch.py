@@ -1,71 +1,53 @@
 """Batch runs: every content x style (x grid point) job, in one process on one network, resumable.
 
 ``run_batch`` plans the jobs, skips those whose output and record already exist with the same
-parameters, runs the rest on one :class:`~neural_style.transfer.Engine` (or on Ray workers, one engine
+parameters, runs the rest on one :class:`~neural_style.scales.Engine` (or on Ray workers, one engine
 each), writes each output atomically with its JSON record, and keeps ``batch.json`` and ``batch.csv``
 (status, seconds and loss parts per job) up to date after every job. A job with bad input fails alone,
-with its one-line error in the summary. Ray is imported only in :func:`_run_on_ray`.
+with its one-line error in the summary. Jobs are planned in :mod:`neural_style.batch_jobs`; Ray runs
+them in :mod:`neural_style.batch_ray`, which alone imports it.
 """
 
 from __future__ import annotations
 
 import csv
 import glob
-import hashlib
 import io
 import json
-import math
 import os
-import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from neural_style import images
+from neural_style.batch_jobs import (
+    MEMO_BYTES,
+    Job,
+    Outcome,
+    expand_contents,
+    parse_grid,
+    plan_jobs,
+    run_job,
+)
+from neural_style.batch_ray import run_on_ray, size_groups
+from neural_style.cancel import CancelToken
 from neural_style.config import ImageSource, StyleSpec, TransferConfig
 from neural_style.errors import NeuralStyleError
 from neural_style.library import StoredStyle
-from neural_style.optimizers import StepInfo
-from neural_style.outputs import run_record, spec_record
+from neural_style.listeners import Listener
 from neural_style.weights import file_sha256
+
+__all__ = ["BatchInterrupted", "BatchListener", "BatchSummary", "Job", "JobOutcome", "expand_contents", "parse_grid",
+           "plan_jobs", "read_summary", "run_batch", "size_groups", "write_summary"]
 
 SUMMARY_VERSION = 1
 """batch.json's format; bump it (and keep reading the old one) when it changes."""
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
-MEMO_BYTES = 512 << 20
-"""Targets a batch keeps for reuse (each style's Grams and each photo's content features per size)."""
 STATUSES = ("done", "skipped", "failed", "interrupted", "pending")
 """done: run now; skipped: output and record of an earlier batch with the same parameters kept;
 failed: its one-line error in ``error``; interrupted: stopped by a signal, not saved; pending: not reached."""
-_GRID_TYPES = {float: float, int: int, str: str, bool: None}
 CSV_COLUMNS = ("name", "status", "seconds", "total", "content_loss", "style_loss", "tv_loss", "content", "style",
                "params", "output", "error")
-
-
-@dataclass(frozen=True)
-class Job:
-    """One output: a photo, one style (image file or stored style), a config (the grid point's values
-    applied) and the grid point as given, ``(("style_weight", "1e3"), ...)``."""
-
-    name: str
-    content: Path
-    style: StyleSpec
-    style_label: str
-    config: TransferConfig
-    params: tuple[tuple[str, str], ...] = ()
-
-    def output(self, out: Path) -> Path:
-        return out / f"{self.name}.png"
-
-    def identity(self, digest: Callable[[Path], str] = file_sha256) -> dict:
-        """What must match for an earlier output to count as this job's: the inputs' bytes (``digest``:
-        sha256 of a file; a stored style: its entry) and every parameter."""
-        image = self.style.image
-        style_id = repr(image.info) + image.region if isinstance(image, StoredStyle) else digest(Path(image))
-        identity = {"content": str(self.content), "content_sha256": digest(self.content),
-                    "style": self.style_label, "style_id": style_id, "config": asdict(self.config)}
-        return json.loads(json.dumps(identity, default=str))
 
 
 @dataclass(frozen=True)
@@ -101,110 +83,15 @@ class BatchSummary:
         return {status: n for status in STATUSES if (n := sum(job.status == status for job in self.jobs))}
 
 
-class BatchListener:
-    """Progress of a batch (the CLI's bars); every method may be left as is."""
+class BatchListener(Listener):
+    """Progress of a batch (the CLI's bars): the batch's events, and each job's run events (it is the
+    jobs' :class:`~neural_style.listeners.Listener`); every method may be left as is."""
 
     def batch_started(self, total: int, to_run: int) -> None: ...
 
     def job_started(self, job: Job) -> None: ...
 
-    def step(self, info: StepInfo) -> None: ...
-
     def job_finished(self, outcome: JobOutcome) -> None: ...
-
-
-# --- planning -----------------------------------------------------------------------------------------
-
-def expand_contents(items: Iterable[str | Path]) -> list[Path]:
-    """Photos from files, globs (``'photos/*.jpg'``) and directories (their images, not recursive), in
-    the order given, each once. A name that matches nothing is kept, so that its job fails with a
-    one-line error instead of vanishing."""
-    paths: list[Path] = []
-    for item in items:
-        text = str(item)
-        if Path(text).is_dir():
-            found = sorted(p for p in Path(text).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-            if not found:
-                raise NeuralStyleError(f"contents: no images in directory {text!r}")
-            paths += found
-        elif glob.has_magic(text):
-            found = sorted(Path(p) for p in glob.glob(text) if Path(p).suffix.lower() in IMAGE_SUFFIXES)
-            if not found:
-                raise NeuralStyleError(f"contents: no images match {text!r}")
-            paths += found
-        else:
-            paths.append(Path(text))
-    return list(dict.fromkeys(paths))
-
-
-def parse_grid(grid: str | Mapping[str, Sequence] | None) -> list[tuple[tuple[str, str], ...]]:
-    """Every combination of ``"style_weight=1e3,1e4 content_weight=50,100"`` (or a mapping of option
-    to values), in order, as ``((option, value as given), ...)``. Options are TransferConfig fields
-    with one value (numbers, words, flags)."""
-    if not grid:
-        return [()]
-    if isinstance(grid, str):
-        axes = []
-        for part in grid.split():
-            key, eq, values = part.partition("=")
-            if not eq or not key or not values:
-                raise NeuralStyleError(f"grid: expected option=value,value,... Received: {part!r}")
-            axes.append((key.lstrip("-"), [v for v in values.split(",") if v]))
-    else:
-        axes = [(key, [str(v) for v in values]) for key, values in grid.items()]
-    names = {f.name: f for f in fields(TransferConfig)}
-    points: list[tuple[tuple[str, str], ...]] = [()]
-    for key, values in axes:
-        if key not in names or type(getattr(TransferConfig(), key)) not in _GRID_TYPES:
-            allowed = sorted(k for k in names if type(getattr(TransferConfig(), k)) in _GRID_TYPES)
-            raise NeuralStyleError(f"grid: {key!r} is not an option with one value; use one of {', '.join(allowed)}")
-        if not values:
-            raise NeuralStyleError(f"grid: {key} has no values")
-        if any(k == key for k, _ in points[0]):
-            raise NeuralStyleError(f"grid: {key} is given twice")
-        points = [point + ((key, value),) for point in points for value in values]
-    return points
-
-
-def _grid_value(key: str, text: str) -> object:
-    default = getattr(TransferConfig(), key)
-    if isinstance(default, bool):
-        if text.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-            raise NeuralStyleError(f"grid: {key} takes true or false. Received: {text!r}")
-        return text.lower() in ("1", "true", "yes", "on")
-    try:
-        return type(default)(text)
-    except ValueError:
-        raise NeuralStyleError(f"grid: {key} takes {type(default).__name__} values. Received: {text!r}") from None
-
-
-def _safe(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "._+-=" else "_" for c in text)
-
-
-def style_label(style: ImageSource | StoredStyle) -> str:
-    """How a style is named in job names: a file's stem, or a stored style's name."""
-    return style.name if isinstance(style, StoredStyle) else Path(str(style)).stem
-
-
-def plan_jobs(contents: Sequence[Path], styles: Sequence[StyleSpec], config: TransferConfig,
-              grid: str | Mapping[str, Sequence] | None = None) -> list[Job]:
-    """Jobs in order (content, then style, then grid point), named
-    ``{content}__{style}[__{option}={value}...]``; two jobs with one name are an error."""
-    points = parse_grid(grid)
-    configs = [replace(config, **{k: _grid_value(k, v) for k, v in point}) for point in points]
-    jobs, seen = [], {}
-    for content in contents:
-        for spec in styles:
-            label = style_label(spec.image)
-            for point, job_config in zip(points, configs, strict=True):
-                name = "__".join([_safe(content.stem), _safe(label)] + [_safe(f"{k}={v}") for k, v in point])
-                if name in seen:
-                    raise NeuralStyleError(f"two jobs would write {name}.png ({seen[name]} and {content}); "
-                                           "give the photos or styles different names")
-                seen[name] = content
-                jobs.append(Job(name, content, spec, label, job_config, point))
-    return jobs
 
 
 # --- files ------------------------------------------------------------------------------------------
@@ -240,16 +127,12 @@ def _outcome(job: Job, out: Path, status: str, seconds: float = 0.0, record: dic
                       round(seconds, 3), loss, total, error)
 
 
-def _save(job: Job, out: Path, result, config: TransferConfig, command: Sequence[str],
+def _save(job: Job, out: Path, result, described: dict, command: Sequence[str],
           digest: Callable[[Path], str]) -> dict:
-    """The job's image, then its record (atomic both): a record exists only beside its image.
-    ``config``: the job's, as run (device resolved), as a single run records it."""
-    output = job.output(out)
-    images.save_image(output, result.image)
-    record = run_record(output, job.content, [spec_record(job.style)], [], config, result, command)
-    record |= {"job": job.identity(digest), "params": dict(job.params)}
-    images.write_atomic(output.with_suffix(".json"), (json.dumps(record, indent=2, default=str) + "\n").encode())
-    return record
+    """The job's image, then its record (:func:`runs.save`), with the job's identity and grid point."""
+    from neural_style.runs import save
+
+    return save(job.output(out), result, described, command, {"job": job.identity(digest), "params": dict(job.params)})
 
 
 def write_summary(summary: BatchSummary) -> None:
@@ -279,8 +162,9 @@ def read_summary(path: str | Path) -> dict:
 
 # --- running ----------------------------------------------------------------------------------------
 
-class BatchInterrupted(KeyboardInterrupt):
-    """SIGINT/SIGTERM during a batch: finished jobs and the summary are saved; ``summary`` says what."""
+class BatchInterrupted(Exception):
+    """The batch was cancelled (SIGINT/SIGTERM at the CLI): finished jobs and the summary are saved;
+    ``summary`` says what."""
 
     def __init__(self, summary: BatchSummary) -> None:
         super().__init__("batch interrupted")
@@ -296,12 +180,14 @@ def run_batch(
     ray: str | None = None,
     listener: BatchListener | None = None,
     command: Sequence[str] = (),
+    cancel: CancelToken | None = None,
 ) -> BatchSummary:
     """Stylise every photo of ``contents`` (files, globs, directories) with every style (paths,
     StyleSpecs or stored styles) at every point of ``grid``; outputs ``out/{content}__{style}[__k=v].png``
     with a JSON record each, and ``out/batch.json`` + ``batch.csv``. ``ray``: None (this process),
     ``"auto"`` (a local Ray) or a cluster address. Returns the summary; raises
-    :class:`BatchInterrupted` on SIGINT (SIGTERM, via the CLI) after saving it."""
+    :class:`BatchInterrupted` once ``cancel`` is set, after saving it (the job running then is not
+    saved: the same command runs it again)."""
     config = config or TransferConfig()
     listener = listener or BatchListener()
     out = Path(out)
@@ -341,201 +227,44 @@ def run_batch(
         else:
             outcomes[job.name] = _outcome(job, out, "skipped", record.get("seconds", 0.0), record)
     engine = "local" if ray is None else "ray"
-    summary = lambda: BatchSummary(out, tuple(outcomes.values()), time.perf_counter() - start, engine)  # noqa: E731
+    summary = lambda: BatchSummary(out, tuple(outcomes.values()), time.perf_counter() - start, engine)
     listener.batch_started(len(jobs), len(pending))
     for job in jobs:
         if outcomes[job.name].status != "pending":
             listener.job_finished(outcomes[job.name])
-    runner = _run_local(pending, listener) if ray is None else _run_on_ray(ray, pending)
+    runner = _run_local(pending, listener, cancel) if ray is None else run_on_ray(ray, pending, cancel)
     try:
-        for job, result, config, error in runner:
+        for job, result, described, error in runner:
             if result is not None and result.stop_reason == "interrupted":
                 outcomes[job.name] = _outcome(job, out, "interrupted", result.seconds)
-                raise KeyboardInterrupt
+                break
             if result is None:
                 outcomes[job.name] = _outcome(job, out, "failed", error=error)
             elif result.stop_reason == "nonfinite":
                 outcomes[job.name] = _outcome(job, out, "failed", result.seconds,
                                               error=f"the loss became NaN or infinite at iteration {result.iterations}")
             else:
-                record = _save(job, out, result, config, command, digest)
+                record = _save(job, out, result, described, command, digest)
                 outcomes[job.name] = _outcome(job, out, "done", result.seconds, record)
             listener.job_finished(outcomes[job.name])
             write_summary(summary())
-    except KeyboardInterrupt:
+    finally:
         runner.close()
-        final = summary()
-        write_summary(final)
-        raise BatchInterrupted(final) from None
     final = summary()
     write_summary(final)
+    if cancel is not None and cancel.cancelled:
+        raise BatchInterrupted(final)
     return final
 
 
-Outcome = tuple[Job, "object | None", TransferConfig, str]
-"""(job as planned, TransferResult or None, its config as run, one-line error)."""
-
-
-def _run_local(jobs: Sequence[Job], listener: BatchListener) -> Iterator[Outcome]:
+def _run_local(jobs: Sequence[Job], listener: BatchListener, cancel: CancelToken | None) -> Iterator[Outcome]:
     """Every job in this process, on one engine: the network is built once, a shape traced once, and
     each style's targets at a size computed once."""
-    from neural_style.transfer import Engine, resolve_device, run_transfer
+    from neural_style.scales import Engine
 
     engine = Engine(memo_bytes=MEMO_BYTES)
     for job in jobs:
+        if cancel is not None and cancel.cancelled:
+            return
         listener.job_started(job)
-        config = job.config
-        try:
-            config = replace(job.config, device=resolve_device(job.config.device)[0])
-            yield job, run_transfer(job.content, [job.style], config, listener.step, engine), config, ""
-        except NeuralStyleError as exc:
-            yield job, None, config, str(exc)
-        except Exception as exc:  # noqa: BLE001 - a fault in one job must not stop the batch
-            yield job, None, config, internal_error(exc)
-        except KeyboardInterrupt:
-            yield job, _Interrupted(), config, ""
-
-
-def internal_error(exc: Exception) -> str:
-    """A job's unexpected fault as its one summary line."""
-    return f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-
-
-@dataclass(frozen=True)
-class _Interrupted:
-    """A job stopped before its first scale finished: nothing to save."""
-
-    stop_reason: str = "interrupted"
-    seconds: float = 0.0
-
-
-# --- Ray ----------------------------------------------------------------------------------------------
-
-RAY_INSTALL = 'pip install "neural-style[ray]"'
-
-
-class _RayWorker:
-    """A Ray actor: one engine for all the jobs it is given; inputs arrive as bytes and are written to
-    its own temporary folder, so the workers need not share the driver's files."""
-
-    def __init__(self) -> None:
-        from neural_style.transfer import Engine
-
-        self.engine = Engine(memo_bytes=MEMO_BYTES)
-        self.folder = Path(tempfile.mkdtemp(prefix="neural-style-worker-"))
-
-    def _local(self, name: str, data: bytes) -> Path:
-        path = self.folder / file_digest(data) / name
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        return path
-
-    def run(self, job: Job, files: dict):
-        """``(TransferResult or None, config as run, error)``; ``files``: ``{driver path: Ray reference
-        to (file name, bytes)}``."""
-        import ray
-
-        from neural_style.transfer import resolve_device, run_transfer
-
-        files = {key: ray.get(ref) for key, ref in files.items()}
-        def local(value):
-            if isinstance(value, StoredStyle):
-                return replace(value, library=self._local(*files[str(value.library)]))
-            return self._local(*files[str(value)]) if str(value) in files else value
-
-        try:
-            config = replace(job.config, device=resolve_device(job.config.device)[0])
-            style = replace(job.style, image=local(job.style.image))
-            return run_transfer(local(job.content), [style], config, None, self.engine), config, ""
-        except NeuralStyleError as exc:
-            return None, job.config, str(exc)
-        except Exception as exc:  # noqa: BLE001 - a fault in one job must not stop the batch
-            return None, job.config, internal_error(exc)
-
-
-def file_digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:16]
-
-
-def size_groups(jobs: Sequence[Job], workers: int, shape_of: Callable[[Job], tuple]) -> list[list[Job]]:
-    """Jobs split among ``workers`` so that each worker's jobs share as few image sizes as possible:
-    each size's jobs go to one worker, or, with fewer sizes than workers, are split evenly among a
-    share of them; the least loaded worker (by pixels) takes the next chunk."""
-    groups: dict[tuple, list[Job]] = {}
-    for job in jobs:
-        groups.setdefault(shape_of(job), []).append(job)
-    total = len(jobs)
-    chunks = []
-    for shape, members in groups.items():
-        pieces = max(1, min(len(members), round(workers * len(members) / max(total, 1)))) if len(groups) < workers else 1
-        step = math.ceil(len(members) / pieces)
-        chunks += [(shape, members[i:i + step]) for i in range(0, len(members), step)]
-    loads = [0.0] * workers
-    assigned: list[list[Job]] = [[] for _ in range(workers)]
-    for shape, chunk in sorted(chunks, key=lambda c: -len(c[1]) * math.prod(c[0] or (1,))):
-        k = loads.index(min(loads))
-        assigned[k] += chunk
-        loads[k] += len(chunk) * math.prod(shape or (1,))
-    return [a for a in assigned if a]
-
-
-def _run_on_ray(address: str, jobs: Sequence[Job]) -> Iterator[Outcome]:
-    """The jobs as tasks of Ray actors (one engine each, jobs grouped by size); ``address`` ``auto``
-    starts a local Ray with this machine's CPUs, otherwise joins that cluster. Results come back to
-    this process, which writes every file."""
-    try:
-        import ray
-    except ImportError:
-        raise NeuralStyleError(f"--ray needs Ray, an optional extra: {RAY_INSTALL}") from None
-    import logging
-
-    if not jobs:
-        return
-    started = not ray.is_initialized()
-    if started:
-        options = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
-        try:
-            ray.init(**options) if address == "auto" else ray.init(address=address, **options)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise NeuralStyleError(f"--ray {address}: cannot start or join Ray: {str(exc).splitlines()[0]}") from None
-    try:
-        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
-        shapes: dict[Path, tuple] = {}
-
-        def shape_of(job: Job) -> tuple:
-            if job.content not in shapes:
-                try:
-                    shapes[job.content] = images.load_image(job.content, "content", job.config.max_size).shape[:2]
-                except NeuralStyleError:
-                    shapes[job.content] = ()
-            return (*shapes[job.content], job.config.max_size)
-
-        worker_class = ray.remote(num_cpus=1)(_RayWorker)
-        refs = {}
-        sent: dict[str, ray.ObjectRef] = {}
-
-        def files_of(job: Job) -> dict:
-            paths = [job.content] + ([job.style.image.library] if isinstance(job.style.image, StoredStyle)
-                                     else [job.style.image])
-            files = {}
-            for path in paths:
-                key = str(path)
-                if key not in sent and Path(path).is_file():
-                    sent[key] = ray.put((Path(path).name, Path(path).read_bytes()))
-                if key in sent:
-                    files[key] = sent[key]
-            return files
-
-        for chunk in size_groups(jobs, min(cpus, len(jobs)), shape_of):
-            worker = worker_class.remote()
-            for job in chunk:
-                refs[worker.run.remote(job, files_of(job))] = job
-        while refs:
-            ready, _ = ray.wait(list(refs), num_returns=1)
-            job = refs.pop(ready[0])
-            result, config, error = ray.get(ready[0])
-            yield job, result, config, error
-    finally:
-        if started:
-            ray.shutdown()
+        yield job, *run_job(job, job.content, job.style, engine, listener, cancel)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from dataclasses import asdict
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,13 +24,64 @@ from neural_style.errors import NeuralStyleError
 CHECKPOINT_VERSION = 1
 
 
+@dataclass(frozen=True)
+class ScaleReport:
+    """How one coarse-to-fine scale went: its longest side, its budget (``planned`` plus ``carried``,
+    the iterations the scale before left to it: :func:`carried_iterations`), iterations run, how the
+    optimiser stopped (``optimizers.STOP_REASONS``), fresh L-BFGS starts, scipy's messages, how
+    many iterations ran in float32 after bfloat16 stopped early (:func:`scales.optimise`) and the
+    objective evaluations made."""
+
+    size: int
+    planned: int
+    iterations: int
+    stop_reason: str
+    restarts: int = 0
+    messages: tuple[str, ...] = ()
+    float32_iterations: int = 0
+    carried: int = 0
+    evaluations: int = 0
+
+    @property
+    def early(self) -> bool:
+        """Whether the scale stopped before its budget."""
+        return self.iterations < self.planned + self.carried
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where a run stands, to resume it from: scale ``scale`` (index into ``config.schedule``) has run
+    ``iterations`` of its budget (``planned + carried``; ``carried``: iterations earlier scales left
+    over); ``image`` ``[h, w, 3]`` float32 0..255 is that scale's current iterate; ``state`` the
+    optimiser's (Adam; None for L-BFGS, which restarts its memory); ``reports`` the finished scales;
+    ``visits``: in a tiled scale, the tile visits done (``image`` is the whole scale's image then)."""
+
+    scale: int
+    iterations: int
+    image: np.ndarray
+    reports: tuple[ScaleReport, ...]
+    carried: int
+    state: Mapping[str, np.ndarray] | None = None
+    visits: int = 0
+
+
+@dataclass(frozen=True)
+class Checkpointing:
+    """Checkpoints every ``every`` iterations of the run (0: none; never at a scale's last iteration:
+    the next scale's first checkpoint follows), each handed to the listener; ``resume``: continue
+    from this one."""
+
+    every: int = 0
+    resume: Checkpoint | None = None
+
+
 def checkpoint_path(output: Path) -> Path:
     """``result.png`` -> ``result.checkpoint.npz``."""
     return output.with_name(f"{output.stem}.checkpoint.npz")
 
 
-def save_checkpoint(path: Path, checkpoint) -> None:
-    """Write a :class:`~neural_style.transfer.Checkpoint` atomically."""
+def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
+    """Write a :class:`Checkpoint` atomically."""
     header = {"version": CHECKPOINT_VERSION, "scale": checkpoint.scale, "iterations": checkpoint.iterations,
               "carried": checkpoint.carried, "visits": checkpoint.visits, "reports": [asdict(r) for r in checkpoint.reports]}
     arrays = {"image": np.asarray(checkpoint.image, np.float32), "header": np.array(json.dumps(header))}
@@ -39,11 +91,9 @@ def save_checkpoint(path: Path, checkpoint) -> None:
     images.write_atomic(path, buffer.getvalue())
 
 
-def load_checkpoint(path: Path):
-    """The :class:`~neural_style.transfer.Checkpoint` in ``path``; one-line NeuralStyleError if it is
+def load_checkpoint(path: Path) -> Checkpoint:
+    """The :class:`Checkpoint` in ``path``; one-line NeuralStyleError if it is
     missing, damaged or of another format version."""
-    from neural_style.transfer import Checkpoint, ScaleReport
-
     try:
         with np.load(path, allow_pickle=False) as data:
             header = json.loads(str(data["header"]))

@@ -63,6 +63,14 @@ def canonical_layer_name(name: str) -> str:
     raise NeuralStyleError(f"unknown VGG-19 layer {name!r}{hint}")
 
 
+def paper_name(name: str) -> str:
+    """The papers' name of an internal layer name: ``block3_relu1`` -> ``relu3_1``, ``block4_pool`` ->
+    ``pool4`` (records and loss names use these)."""
+    block, kind = name.split("_")
+    number = block[len("block"):]
+    return f"pool{number}" if kind == "pool" else f"{kind[:4]}{number}_{kind[4:]}"
+
+
 def layer_channels(name: str) -> int:
     """Number of channels of an internal layer name."""
     block = int(name[len("block")])

@@ -32,6 +32,7 @@ import numpy as np
 
 from neural_style.errors import NeuralStyleError
 from neural_style.grams import between_sizes, blend_grams, decode_gram, encode_gram
+from neural_style.version import __version__
 
 SCHEMA_VERSION = 1
 """``PRAGMA user_version`` of a current library. Older files are migrated on open (``_MIGRATIONS``)."""
@@ -333,48 +334,6 @@ class StyleLibrary:
 
     # -- writing -----------------------------------------------------------------------------------
 
-    def add(self, name: str, image: str | Path | np.ndarray, segmentation: str | Path | np.ndarray | None = None,
-            sizes: Sequence[int] = LADDER, layers: Sequence[str] = STORED_LAYERS, dtype: str = DEFAULT_DTYPE,
-            weights: str = "default", pooling: str = "avg", replace_existing: bool = False) -> EntryInfo:
-        """Compute a style's Grams (a float32 VGG-19; about 20 s for the default ladder on 2 CPU cores,
-        most of it at 2048 px) and store them as ``name``. ``image``/``segmentation``: path or array."""
-        from neural_style.layers import canonical_layer_name
-        from neural_style.styles import ladder_grams
-        from neural_style.weights import weights_fingerprint
-
-        check_name(name)  # before the Grams are computed, as is everything below
-        check_dtype(dtype)
-        sizes = sorted({int(size) for size in sizes})
-        if not sizes or sizes[0] < 32 or sizes[-1] > 8192:
-            raise NeuralStyleError(f"sizes must be longest sides between 32 and 8192 px. Received: {list(sizes)}")
-        layers = tuple(dict.fromkeys(canonical_layer_name(layer) for layer in layers))
-        if not replace_existing and name in self.names():
-            raise NeuralStyleError(f"style library {self.path}: a style named {name!r} exists; remove it first or "
-                                   "choose another name")
-        grams, shares, (height, width) = ladder_grams(image, segmentation, sizes, layers, weights, pooling)
-        provenance = Provenance(
-            _source_name(image), _sha256(image), int(width), int(height), weights_fingerprint(weights), pooling,
-            "float32", _version(), _now(), None if segmentation is None else _source_name(segmentation),
-            None if segmentation is None else _sha256(segmentation))
-        return self.put(name, "image", provenance, grams, dtype, shares, replace_existing)
-
-    def find_or_add(self, image: str | Path, segmentation: str | Path | None, weights: str, pooling: str) -> StoredStyle:
-        """The entry made from this very file (and segmentation) by this network, added on first use
-        under a name made from the file's (``--cache_styles``)."""
-        from neural_style.weights import weights_fingerprint
-
-        wanted = (_sha256(image), None if segmentation is None else _sha256(segmentation), weights_fingerprint(weights), pooling)
-        entries = self.entries()
-        for info in entries:
-            p = info.provenance
-            if info.kind == "image" and (p.source_sha256, p.segmentation_sha256, p.weights_sha256, p.pooling) == wanted \
-                    and set(STORED_LAYERS) <= set(info.layers):
-                return StoredStyle(self.path, info)
-        stem = re.sub(r"[^A-Za-z0-9._+-]", "-", Path(image).stem).lstrip("._+-")[:56] or "style"
-        taken = {info.name for info in entries}
-        name = next(candidate for candidate in [stem] + [f"{stem}-{i}" for i in range(2, 10_000)] if candidate not in taken)
-        return StoredStyle(self.path, self.add(name, image, segmentation, weights=weights, pooling=pooling))
-
     def put(self, name: str, kind: str, provenance: Provenance, grams: Mapping[tuple[int, str, str], np.ndarray],
             dtype: str = DEFAULT_DTYPE, regions: Mapping[str, float] | None = None, replace_existing: bool = False) -> EntryInfo:
         """Store an entry: ``grams[(size, region, layer)] = [N, N]`` float32, encoded in ``dtype``."""
@@ -440,7 +399,7 @@ class StyleLibrary:
                     grams.update({(size, region, layer): blended[layer] for layer in layers})
         first = infos[0].provenance
         provenance = replace(first, source="blend", source_sha256="", width=0, height=0, segmentation=None,
-                             segmentation_sha256=None, created=_now(), tool_version=_version(),
+                             segmentation_sha256=None, created=utc_now(), tool_version=__version__,
                              blend_of=tuple((i.name, w) for i, w in zip(infos, weights, strict=True)))
         chosen = dtype or ("float32" if any("float32" in i.dtype for i in infos) else "float16")
         shares = {k: float(sum(w * i.regions[k] for i, w in zip(infos, weights, strict=True))) for k in regions[1:]}
@@ -455,18 +414,6 @@ class StyleLibrary:
             return db.execute("SELECT g.size, g.region, g.layer, g.channels, g.dtype, g.scale, g.data, g.sha256 "
                               "FROM grams g JOIN styles s ON g.style_id = s.id WHERE s.name = ?", (name,)).fetchall()
 
-    def export(self, name: str, path: str | Path) -> None:
-        """Write one entry to an ``.npz``: its Grams byte for byte and its provenance, not the painting."""
-        from neural_style.library_files import export_entry
-
-        export_entry(self, name, path)
-
-    def import_file(self, path: str | Path, name: str | None = None) -> EntryInfo:
-        """Add the entry of an ``.npz`` from :meth:`export` (under ``name``, default its own)."""
-        from neural_style.library_files import import_entry
-
-        return import_entry(self, path, name)
-
 
 def _check_same_network(infos: Sequence[EntryInfo]) -> None:
     first = infos[0]
@@ -477,11 +424,11 @@ def _check_same_network(infos: Sequence[EntryInfo]) -> None:
                                        f"{field.split('_')[0]} and cannot be blended")
 
 
-def _source_name(source: str | Path | np.ndarray) -> str:
+def describe_source(source: str | Path | np.ndarray) -> str:
     return f"array {list(source.shape)}" if isinstance(source, np.ndarray) else Path(source).name
 
 
-def _sha256(source: str | Path | np.ndarray) -> str:
+def source_sha256(source: str | Path | np.ndarray) -> str:
     from neural_style.weights import file_sha256
 
     if isinstance(source, np.ndarray):
@@ -489,11 +436,5 @@ def _sha256(source: str | Path | np.ndarray) -> str:
     return file_sha256(source)
 
 
-def _now() -> str:
+def utc_now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-def _version() -> str:
-    from neural_style import __version__
-
-    return __version__

@@ -1,4 +1,6 @@
-"""Pure loss functions. The one place where every normalisation is written down.
+"""Pure loss functions. The one place where every normalisation is written down: the formula, the
+reason, and where it departs from Gatys et al. or neural-style-tf (nst). The measurements behind each
+choice are in bench/results/losses.md.
 
 Notation: ``x`` is the image being optimised, RGB in 0..255, longest side ``L`` pixels.
 At a layer ``l``, ``F`` are its activations ``[H_l, W_l, N_l]``, ``M_l = H_l * W_l`` positions,
@@ -7,42 +9,22 @@ At a layer ``l``, ``F`` are its activations ``[H_l, W_l, N_l]``, ``M_l = H_l * W
 
     content, per layer   E_c = s / (2 sqrt(N_l) sqrt(M_l)) * sum (F - P)^2
     Gram                 G   = F^T F / M_l           (weighted by rho: sum_p rho_p f_p f_p^T / sum_p rho_p)
-    style, per layer     E_s = 1 / (4 N_l^2) * sum (G - A)^2
+    style, per layer     E_s = 1 / (4 N_l^2) * sum (G - A)^2                          (--style_normalization gatys)
+                         E_s = R * sum (G - A)^2 / sum A^2,   R = RELATIVE_SCALE = 1e8  (relative, the default)
     total variation      T   = s^2 * sum h(x[i+1, j] - x[i, j]) + h(x[i, j+1] - x[i, j])
                              h(d) = sqrt(d^2 + e^2) - e,  e = TV_SMOOTHING = 1 grey level
     total                alpha * C + beta * S + theta * T
        C = (1 / n_c) sum_l w_l E_c^l           layer weights w_l normalised to sum 1
-       S = (1 / n_s) sum_l w_l sum_k a_k E_s^{l,k}   a_k = v_k without masks (style-image weights,
-                                                      normalised to sum 1); with masks see below
+       S = (1 / n_s) sum_l w_l sum_k a_k g_l E_s^{l,k}   a_k: a style group's share (below), g_l its gain
 
-Relative style loss (``--style_normalization relative``, the default; ``gatys`` is the formula above).
-Each layer's term is measured against the size of its own target instead:
-
-    style, per layer     E_s = R * sum (G - A)^2 / sum A^2          R = RELATIVE_SCALE = 1e8
-
-that is ``R * 4 N_l^2 / ||A||^2`` (:func:`relative_style_factor`) times the Gram formula above. The
-Gram formula weighs a layer by the size of its painting's Grams, ``||A||^2 / (4 N^2)``, which spans five
-orders of magnitude over the layers (Starry Night at 512 px: relu1_1 9.3e5, relu2_1 1.5e8, relu3_1
-4.7e7, relu4_1 2.6e9, relu5_1 2.4e4) and a factor of ten between paintings (the Great Wave's relu5_1
-2.2e3): relu4_1 carries the style term and relu5_1 hardly counts, less so for a painting with weak
-deep features. Relative, each layer counts by how far its Gram is from the target's, in proportion,
-whatever the painting: the balance adapts to the pair. Against the Gram formula at the same style
-weight, R = 1e8 weighs Starry Night's relu1_1 .. relu5_1 107, 0.68, 2.1, 0.038 and 4100 times as much:
-relu4_1 gives way to relu5_1 and relu1_1. R was chosen by a sweep at the default style weight (256 px,
-100 / 30 iterations, tubingen and chelsea): 1e7 kept the photo but lost the style (Gram 0.32 / 0.31 against
-the Gram formula's 0.17 / 0.27), 1e8 beat the Gram formula on style on both and on content on tubingen,
-so ``--style_weight`` keeps its default. Measured
-(bench/README.md, "Relative style loss"): 2 scales of 100 / 30 iterations at 512 px, tubingen x Starry Night
-0.128 / 0.914 (Gram / content distance; pastiche's default 0.304 / 1.091), face x the Scream 0.124 / 0.694
-(0.220 / 0.851), chelsea x the Great Wave 0.114 / 0.948 (0.238 / 1.047; the Gram formula at the same
-iterations 0.334 / 0.870) and astronaut x Kandinsky 0.127 / 0.571 (0.219 / 0.755). It is the default
-because it gets there in far fewer iterations: at the default 60 / 20 the four pairs are within 0.018
-(Gram) and 0.040 (content) of those figures, and on the gallery's ten pairs at 128 to 512 px no output was
-further from both the painting and the photo than the Gram formula's at 500 iterations (bench/README.md,
-"The relative loss as the default"). A
-recoloured style needs no gain here (its own target's size is the measure), so ``g_l`` below is 1.
-This is not in Gatys et al. or neural-style-tf; crowsonkb/style-transfer-pytorch scales each term by
-its own error's size (``sum d^2 / sum |d|``), a related idea.
+Relative style loss. The relative ``E_s`` is ``R * 4 N_l^2 / ||A||^2`` (:func:`relative_style_factor`)
+times the Gram formula's. The Gram formula weighs a layer by the size of its painting's Grams,
+``||A||^2 / (4 N^2)``, which spans orders of magnitude over the layers and between paintings: one
+layer (relu4_1) carries the style term and relu5_1 hardly counts. Measured against its own target,
+each layer counts by how far its Gram is from the target's, in proportion, whatever the painting. ``R``
+keeps ``--style_weight``'s default meaningful (a sweep chose it). Not in Gatys et al. or nst;
+crowsonkb/style-transfer-pytorch scales each term by its own error's size (``sum d^2 / sum |d|``), a
+related idea. A recoloured style needs no gain under it (``g_l = 1``): its own target is the measure.
 
 Masks and regions (``--style_mask``, segmentations). Style ``k`` has a mask ``m_k(p)`` in 0..1 (none: 1
 everywhere) and a weight ``v_k``. At each pixel
@@ -53,49 +35,37 @@ everywhere) and a weight ``v_k``. At each pixel
     term weight  a_k      = mean_p rho_k(p)                       the region's share of the output
 
 so ``sum_k rho_k(p) = t(p) <= 1``: a pixel's style push, ``a_k * dE/df_p ~ rho_k(p) / M_l``, is what one
-unmasked style gives it, times its mask. It does not grow with 1/area for a small region (measured: 1.15x
-the unmasked gradient inside a 10 % region, against 11.4x under the old rule below), nor with the number
-of regions (a 6-region portrait segmentation whose regions all take the whole painting: 1.41x, against
-45x; tests/test_masks.py). A segmentation with one region, or an all-white mask, is
-exactly the unmasked run (``rho = 1`` is run as no mask at all), and a uniform grey 0.5 mask gives half
-the style term. This is Gatys et al. 2017's spatial control with the guidance channels normalised to
-sum to 1 per pixel, and the rule of Luan et al.'s segmented style loss (each region's Gram divided by its
-own area, its loss weighted by that area's share). Departures: (a) ``rho`` weighs the Gram linearly;
-Gatys et al. multiply the features by the guidance channel, which squares it inside the Gram. The two
-agree for black-and-white masks; linear weights keep ``sum_k rho_k = 1`` for feathered masks that sum to
-1. (b) nst divides a masked Gram by the whole image's positions (a small region gets quadratically
-weaker style) and splits the style weight between masks. (c) Up to c325037 each region kept full weight
-with its Gram divided by its own area: a region covering a share ``a`` of the image was pushed ``1/a``
-times as hard per pixel, and a segmentation with many regions (20 in anti-aliased files) buried the
-photo.
+unmasked style gives it, times its mask, however small the region and however many regions there are.
+A segmentation with one region, or an all-white mask, is exactly the unmasked run (``rho = 1`` runs as
+no mask), and a uniform grey 0.5 mask gives half the style term. This is Gatys et al. 2017's spatial
+control with the guidance channels normalised to sum to 1 per pixel, and Luan et al.'s segmented style
+loss (each region's Gram divided by its own area, its loss weighted by that area's share). Departures:
+(a) ``rho`` weighs the Gram linearly; Gatys et al. multiply the features by the guidance channel, which
+squares it inside the Gram. The two agree for black-and-white masks; linear weights keep
+``sum_k rho_k = 1`` for feathered masks. (b) nst divides a masked Gram by the whole image's positions
+(a small region gets quadratically weaker style) and splits the style weight between masks.
 
 Segmentations (``--content_seg``): the content weight is ``alpha`` times
 ``config.SEGMENTATION_CONTENT_FACTOR`` (2). Region ``k`` (share ``a_k`` of the output, target ``A_k`` from
 the style's same-coloured region) adds ``a_k R ||G_k - A_k||^2 / ||A_k||^2``; since ``sum_k a_k = 1`` the
-style term is the share-weighted mean of the regions' *relative* errors, the measure of the unsegmented
-``R ||G - A||^2 / ||A||^2``, and its gradient at a pixel of region ``k``, ``~ R (G_k - A_k) f_p / (||A_k||^2
-M)``, is the unsegmented one's with ``A_k`` for ``A``. So the relative loss removes the reason the Gram
-formula needed a factor of 8 (there a region's term is absolute and grows with how far its target lies
-from the photo: 1.9x and 3.2x the unsegmented style loss at the start on two DPST sets): at the photo the
-segmented style gradient is 0.83-2.30x the unsegmented one over the fourteen DPST sets, median 1.16
-(bench/bench_seg_pull.py). What it does not remove is that a region's target lies farther from the
-photo's region than the whole painting from the whole photo, so the segmented pull lasts longer and the
-output ends farther from the photo: at factor 1, 2-39 % farther (relu4_2 distance, 256 px), 8 of the 14
-sets more than 10 %. The factor 2 is chosen by that table (config.SEGMENTATION_CONTENT_FACTOR); with
-``--style_normalization gatys`` use 8. Masks alone (``--style_mask``) always keep ``alpha``: their style
-targets are whole paintings.
+style term is the share-weighted mean of the regions' relative errors, the measure of the unsegmented
+``R ||G - A||^2 / ||A||^2``, and its gradient at a pixel of region ``k`` is the unsegmented one's with
+``A_k`` for ``A``: at the photo the segmented pull is about the unsegmented one's. But a region's target
+lies farther from the photo's region than the whole painting from the whole photo, so the pull lasts
+longer and the output ends farther from the photo; the factor 2 brings it back to about the
+unsegmented run's distance while every region still ends nearer its own target (chosen over the
+fourteen DPST sets). With ``--style_normalization gatys`` use 8 (each region's term is absolute there,
+and grows with how far its target lies). Masks alone (``--style_mask``) always keep ``alpha``: their
+style targets are whole paintings.
 
-Colour control (``--color_transfer``, ``--luminance_only``): a recoloured style's term is weighted per
-layer by its gain ``g_l = ||A_l(original)||^2 / ||A_l(recoloured)||^2`` (``styles.recolour_gains``;
-Grams of the whole style image at its size at that scale, at most 512 px). ``E_s`` grows like the
-square of the Grams' scale, so giving a painting the photo's duller colours (tubingen's covariance on
-Starry Night: Gram norms x0.57-0.68, loss x0.36) would otherwise weaken its pull by that much, and
-brighter colours strengthen it: colour transfer would change how stylised the output is, not only its
-colours. Measured at 128 px, 100 L-BFGS iterations: relu3-5 Gram distance to the transferred style
-against the plain run's to the painting, tubingen x Starry Night linear 1.195x without the gain,
-1.11x with it (bench/README.md, "Colour"). Gatys et al. 2017 and nst have no such factor.
+Colour control (``--color_transfer``, ``--luminance_only``), Gram formula only: a recoloured style's
+term is weighted per layer by its gain ``g_l = ||A_l(original)||^2 / ||A_l(recoloured)||^2``
+(``styles.recolour_gains``; Grams of the whole style image at its size at that scale, at most 512 px).
+``E_s`` grows like the square of the Grams' scale, so giving a painting the photo's duller colours
+would otherwise weaken its pull, and brighter colours strengthen it: colour transfer would change how
+stylised the output is, not only its colours. Gatys et al. 2017 and nst have no such factor.
 
-Where this stands against Gatys et al. and neural-style-tf (nst):
+Against Gatys et al. and nst:
 
 * Style: identical to the papers' ``1/(4 N^2 M^2) sum (G_raw - A_raw)^2`` when style and output have the
   same number of positions. We divide each Gram by its own ``M`` first because our style images keep
@@ -107,20 +77,16 @@ Where this stands against Gatys et al. and neural-style-tf (nst):
   look like the final image.
 * Total variation: nst's ``tf.image.total_variation`` (sum of absolute differences, 0..255 scale)
   times ``s^2``, so the term per pixel of noise is the same at every size and equals nst's at 512 px.
-  Departure: ``|d|`` is rounded off to ``sqrt(d^2 + e^2) - e`` (``e`` = 1 grey level; within 1 level of
-  ``|d|`` everywhere). ``|d|`` has no derivative at 0, and an 8-bit photo, the start image, has equal
-  neighbours everywhere in its flat parts: the gradient there (``sign(0) = 0``) says nothing of the
-  pairs a step pulls apart, so L-BFGS-B, which assumes a smooth loss, can be sent along a direction in
-  which the loss does not fall (tests/test_losses.py checks the rounded TV's gradient against a finite
-  difference on such an image).
+  Departure: ``|d|`` is rounded off to ``sqrt(d^2 + e^2) - e`` (within 1 level of ``|d|`` everywhere).
+  ``|d|`` has no derivative at 0, and an 8-bit photo, the start image, has equal neighbours everywhere
+  in its flat parts: the gradient there (``sign(0) = 0``) says nothing of the pairs a step pulls apart,
+  so L-BFGS-B, which assumes a smooth loss, can be sent along a direction in which the loss does not
+  fall.
 * Layer weights: like nst, normalised to sum 1 *and* divided by the number of layers (``1/n_c``,
   ``1/n_s``), so nst's weights (content 5, style 1e4, tv 1e-3) give nst's balance.
 * Default weights (``config.TransferConfig``): style 1e4 and tv 1e-3 as nst; content **100, not nst's 5**,
-  because the default is coarse-to-fine. At 5, the 128 px scale, where the deepest style layers see the
-  whole picture, paints the painting's layout over the photo and the finer scales keep it (yardstick at
-  512 px, content distance: 1.41 with 3 scales, 1.17 for nst's single-scale 1000 steps, which never move
-  structures that large). At 100 the coarse-to-fine default keeps the photo (1.00) and is more
-  stylised than pastiche's default (Gram distance 0.170 against 0.304); bench/README.md has the runs.
+  because the default is coarse-to-fine: at 5 the coarsest scale, where the deepest style layers see the
+  whole picture, paints the painting's layout over the photo and the finer scales keep it.
 * Style-image weights ``v_k``: normalised once to sum 1. nst also divides by the number of style images,
   which makes a two-style run half as stylised as a one-style run; we do not. With masks they share each
   pixel as above (``masks.style_weight_maps``), so two styles on complementary masks each get full

@@ -1,5 +1,6 @@
-"""The objective: precomputed targets, composed into one ``tf.function`` that returns the total loss,
-its named parts and the gradient with respect to the image.
+"""The objective: its terms (:mod:`neural_style.terms`, each with its precomputed targets) composed into
+one ``tf.function`` that returns the total loss, its parts, its named terms and the gradient with
+respect to the image; and the target pass that computes the targets.
 
 Targets, masks and weights are the arguments of a compiled graph (:class:`LossGraphs`) shared by every
 objective of one image shape and term layout, so it is traced once per shape, not once per objective
@@ -12,7 +13,6 @@ import functools
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -20,23 +20,10 @@ import tensorflow as tf
 
 from neural_style import losses
 from neural_style.optimizers import Evaluation
+from neural_style.terms import ContentTerm, StyleTerm, Term, TVTerm
 
-
-@dataclass(frozen=True)
-class StyleTerm:
-    """One Gram-matching term.
-
-    ``targets``: ``{layer: [N, N]}`` target Gram matrices. ``weight``: its share of the style loss.
-    ``masks``: ``{layer: [H_l, W_l]}`` region of the output (values 0..1) at each layer's resolution,
-    or None for the whole image. ``gains``: ``{layer: g_l}``, the weight's factor per layer (a
-    recoloured style's, :func:`styles.recolour_gains`; the relative loss's,
-    :func:`losses.relative_style_factor`), or None for 1.
-    """
-
-    targets: Mapping[str, tf.Tensor]
-    weight: float
-    masks: Mapping[str, tf.Tensor] | None = None
-    gains: Mapping[str, float] | None = None
+__all__ = ["ContentTerm", "LossGraphs", "Objective", "StyleTerm", "TVTerm", "TargetPass", "Term", "compute_style_grams",
+           "extract_features"]
 
 
 # _own_graph: TensorFlow counts a tf.function's traces by its Python function's code object, so graphs
@@ -149,10 +136,10 @@ def compute_style_grams(
 class LossGraphs:
     """Compiled loss-and-gradient graphs of one extractor, shared by every objective built on it.
 
-    Targets, masks and all weights are the graph's arguments, not constants captured in it, so one
-    graph per image shape and term layout serves every run at that size: later scales of equal
-    shape, and a batch's jobs with other styles, photos or weights, trace nothing again
-    (``traces[key]`` counts each layout's traces; it stays 1).
+    Targets, masks and all weights are the graph's arguments (each term's, :mod:`neural_style.terms`),
+    not constants captured in it, so one graph per image shape and term layout serves every run at
+    that size: later scales of equal shape, and a batch's jobs with other styles, photos or weights,
+    trace nothing again (``traces[key]`` counts each layout's traces; it stays 1).
     """
 
     def __init__(self, extractor: keras.Model) -> None:
@@ -161,77 +148,69 @@ class LossGraphs:
         self._graphs: dict[tuple, Callable] = {}
 
     def get(self, key: tuple) -> Callable:
-        """The graph for ``key = (image shape, content layers, style layers, masked? per term)``."""
+        """The graph for ``key = (image shape, ((term class, layout), ...), ((part, divisor), ...))``."""
         if key not in self._graphs:
             self.traces[key] = 0
             self._graphs[key] = tf.function(functools.partial(self._compute, key))  # see _own_graph
         return self._graphs[key]
 
-    def _compute(self, key: tuple, image, content_targets, content_weights, style_targets, style_masks,
-                 term_weights, layer_weights, loss_weights, scale):
+    def _compute(self, key: tuple, image, scale, weights, arguments):
         self.traces[key] += 1  # runs only while tracing
         with tf.GradientTape() as tape:
             tape.watch(image)
-            parts = self._parts(key, image, content_targets, content_weights, style_targets, style_masks,
-                                term_weights, layer_weights, loss_weights, scale)
+            parts, terms = self._parts(key, image, scale, weights, arguments)
             total = tf.add_n(list(parts.values()))
-        return total, parts, tape.gradient(total, image)
+        return total, parts, terms, tape.gradient(total, image)
 
-    def _parts(self, key, image, content_targets, content_weights, style_targets, style_masks, term_weights,
-               layer_weights, loss_weights, scale) -> dict[str, tf.Tensor]:
-        _, content_layers, style_layers, _ = key
+    def _parts(self, key, image, scale, weights, arguments) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor]]:
+        """Each part ``weight * sum(its terms' contributions) / divisor``, and each named contribution
+        the same way (``style/relu3_1``: every style group's at that layer), for the record."""
+        _, layouts, parts = key
         features = self.extractor(image[None], training=False)
-        content = tf.add_n([
-            content_weights[i] * losses.content_layer_loss(features[layer][0], content_targets[i], scale)
-            for i, layer in enumerate(content_layers)
-        ]) / len(content_layers)
-        terms = []
-        for k, (targets, masks) in enumerate(zip(style_targets, style_masks, strict=True)):
-            terms += [
-                term_weights[k, i] * layer_weights[i] * losses.style_layer_loss(
-                    losses.gram_matrix(features[layer][0], None if masks is None else masks[i]), targets[i])
-                for i, layer in enumerate(style_layers)
-            ]
-        style = tf.add_n(terms) / len(style_layers)
-        tv = losses.total_variation_loss(image, scale)
-        return {"content": loss_weights[0] * content, "style": loss_weights[1] * style, "tv": loss_weights[2] * tv}
+        by_part: dict[str, list[tf.Tensor]] = {part: [] for part, _ in parts}
+        by_name: dict[str, tuple[str, list[tf.Tensor]]] = {}
+        for (term, layout), term_arguments in zip(layouts, arguments, strict=True):
+            for name, value in term.contributions(layout, features, image, term_arguments, scale).items():
+                by_part[term.part].append(value)
+                by_name.setdefault(name, (term.part, []))[1].append(value)
+        index = {part: (k, divisor) for k, (part, divisor) in enumerate(parts)}
+
+        def weighted(part: str, values: list[tf.Tensor]) -> tf.Tensor:
+            k, divisor = index[part]
+            summed = tf.add_n(values)
+            return weights[k] * (summed if divisor == 1 else summed / divisor)
+        return ({part: weighted(part, values) for part, values in by_part.items()},
+                {name: weighted(part, values) for name, (part, values) in by_name.items()})
 
 
 class Objective:
-    """``alpha * content + beta * style + theta * tv`` for one image size (formulas in ``losses``):
-    the targets and weights of one run, evaluated by a graph of ``graphs`` (a private one if None).
-    ``scale``: the size factor ``s`` of content and total variation; None for the image's own,
-    ``losses.size_factor(max(image_shape))`` (a tile passes its whole image's: ``scales.tile_scale``)."""
+    """``sum_p w_p * part_p`` for one image size, the parts made of ``terms`` (content, style, tv by
+    default: formulas in ``losses``) and weighted by ``weights`` ``{part: w_p}``; evaluated by a
+    graph of ``graphs`` (a private one if None). ``scale``: the size factor ``s`` of content and total
+    variation; None for the image's own, ``losses.size_factor(max(image_shape))`` (a tile passes its
+    whole image's: ``scales.tile_scale``)."""
 
     def __init__(
         self,
         extractor: keras.Model,
-        content_targets: Mapping[str, tf.Tensor],
-        content_layer_weights: Sequence[float],
-        style_terms: Sequence[StyleTerm],
-        style_layer_weights: Mapping[str, float],
-        loss_weights: tuple[float, float, float],
+        terms: Sequence[Term],
+        weights: Mapping[str, float],
         image_shape: tuple[int, int],
         graphs: LossGraphs | None = None,
         scale: float | None = None,
     ) -> None:
         self._graphs = graphs if graphs is not None and graphs.extractor is extractor else LossGraphs(extractor)
-        style_layers = tuple(style_layer_weights)
-        terms = list(style_terms)
-        self._key = ((int(image_shape[0]), int(image_shape[1])), tuple(content_targets), style_layers,
-                     tuple(term.masks is not None for term in terms))
-        constant = lambda values: tf.constant(np.asarray(values, np.float32))  # noqa: E731
+        parts = tuple(dict.fromkeys(term.part for term in terms))
+        divisors = {}
+        for term in terms:
+            if divisors.setdefault(term.part, term.divisor()) != term.divisor():
+                raise ValueError(f"the {term.part} terms disagree on their divisor: {divisors[term.part]}, {term.divisor()}")
+        self._key = ((int(image_shape[0]), int(image_shape[1])), tuple((type(t), t.layout()) for t in terms),
+                     tuple((part, divisors[part]) for part in parts))
         self._arguments = (
-            tuple(tf.convert_to_tensor(t, tf.float32) for t in content_targets.values()),
-            constant(list(content_layer_weights)),
-            tuple(tuple(tf.convert_to_tensor(term.targets[layer], tf.float32) for layer in style_layers) for term in terms),
-            tuple(None if term.masks is None else tuple(tf.convert_to_tensor(term.masks[layer], tf.float32)
-                                                        for layer in style_layers) for term in terms),
-            constant([[term.weight * (1.0 if term.gains is None else term.gains[layer]) for layer in style_layers]
-                      for term in terms]),
-            constant([style_layer_weights[layer] for layer in style_layers]),
-            constant(list(loss_weights)),
-            constant(losses.size_factor(max(image_shape)) if scale is None else scale),
+            tf.constant(np.float32(losses.size_factor(max(image_shape)) if scale is None else scale)),
+            tf.constant(np.asarray([weights[part] for part in parts], np.float32)),
+            tuple(term.arguments() for term in terms),
         )
         self._value_and_grad = self._graphs.get(self._key)
 
@@ -241,6 +220,7 @@ class Objective:
         return self._graphs.traces[self._key]
 
     def __call__(self, image: np.ndarray) -> Evaluation:
-        """Loss parts and gradient at ``image`` ``[H, W, 3]`` float32 in 0..255."""
-        total, parts, gradient = self._value_and_grad(tf.constant(image, tf.float32), *self._arguments)
-        return Evaluation(float(total), {k: float(v) for k, v in parts.items()}, gradient.numpy())
+        """Loss parts, named terms and gradient at ``image`` ``[H, W, 3]`` float32 in 0..255."""
+        total, parts, terms, gradient = self._value_and_grad(tf.constant(image, tf.float32), *self._arguments)
+        return Evaluation(float(total), {k: float(v) for k, v in parts.items()}, gradient.numpy(),
+                          {k: float(v) for k, v in terms.items()})

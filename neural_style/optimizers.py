@@ -1,9 +1,9 @@
 """Optimisers over the image pixels: Adam, and scipy's L-BFGS-B with pixel bounds.
 
-Both take an objective (image -> Evaluation), a start image ``[H, W, 3]`` float32 in 0..255 and a
-callback that receives a :class:`StepInfo` after every iteration. Both keep the best image seen and
-return it when they finish, when the user interrupts (KeyboardInterrupt) or when the loss stops being
-finite, so a run is never lost.
+Both take an objective (image -> Evaluation), a start image ``[H, W, 3]`` float32 in 0..255, a
+callback that receives a :class:`StepInfo` after every iteration and a :class:`CancelToken`, checked
+before every evaluation. Both keep the best image seen and return it when they finish, when the token
+is set (stop reason ``interrupted``) or when the loss stops being finite, so a run is never lost.
 """
 
 from __future__ import annotations
@@ -17,21 +17,28 @@ from types import MappingProxyType
 import numpy as np
 import scipy.optimize
 
+from neural_style.cancel import CancelToken
+
 PIXEL_MIN, PIXEL_MAX = 0.0, 255.0
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Loss and gradient at one image, as numpy: ``gradient`` has the image's shape ``[H, W, 3]``."""
+    """Loss and gradient at one image, as numpy: ``gradient`` has the image's shape ``[H, W, 3]``;
+    ``parts`` the weighted loss parts (content, style, tv), ``terms`` the same by layer, named as
+    the record names them (``style/relu3_1``)."""
 
     total: float
     parts: dict[str, float]
     gradient: np.ndarray
+    terms: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class StepInfo:
-    """Progress after one iteration. ``image`` is the current iterate ``[H, W, 3]`` float32 in 0..255."""
+    """Progress after one iteration. ``image`` is the current iterate ``[H, W, 3]`` float32 in 0..255.
+    ``iteration`` of ``max_iterations`` count over the whole run once it reaches a listener; ``scale``
+    is the coarse-to-fine scale's index (coarsest 0) and ``size`` its longest side in px."""
 
     iteration: int
     max_iterations: int
@@ -42,14 +49,16 @@ class StepInfo:
     state: Mapping[str, np.ndarray] | None = field(default=None, repr=False)
     """The optimiser's own state after this step, where it has one to resume from (Adam: ``m``, ``v``
     ``[H, W, 3]`` and ``t``); None for L-BFGS, whose curvature memory scipy does not expose."""
+    scale: int = 0
+    size: int = 0
 
 
 STOP_REASONS = ("completed", "converged", "line_search_failed", "evaluations", "interrupted", "nonfinite")
 """How an optimiser run ends: every iteration done; converged (a projected gradient of zero, or a line
 search that failed after iterations that had stopped lowering the loss: see CONVERGED_DECREASE);
 L-BFGS could not find a lower point although it was still making progress, even after a fresh
-start; L-BFGS used its evaluation budget before its iterations; Ctrl-C or SIGTERM; the loss stopped
-being finite."""
+start; L-BFGS used its evaluation budget before its iterations; cancelled (Ctrl-C, SIGTERM, a cancel
+token set by another thread); the loss stopped being finite."""
 
 CONVERGED_WINDOW = 5
 CONVERGED_DECREASE = 1e-5
@@ -78,10 +87,15 @@ class OptimizationResult:
     messages: tuple[str, ...] = ()
     float32_iterations: int = 0  # set by scales.optimise when bfloat16 stopped early
     evaluations: int = 0  # objective evaluations, line searches' included
+    terms: dict[str, float] = field(default_factory=dict)  # the best image's named terms (Evaluation.terms)
 
 
 ObjectiveFn = Callable[[np.ndarray], Evaluation]
 Callback = Callable[[StepInfo], None]
+
+
+class _Cancelled(Exception):
+    """The cancel token was set."""
 
 
 class _NonFinite(Exception):
@@ -95,12 +109,13 @@ class _OutOfEvaluations(Exception):
 class _Tracker:
     """Counts iterations, keeps the best finite image, and reports steps."""
 
-    def __init__(self, max_iterations: int, callback: Callback | None) -> None:
+    def __init__(self, max_iterations: int, callback: Callback | None, cancel: CancelToken | None) -> None:
         self.max_iterations = max_iterations
         self.callback = callback
+        self.cancel = cancel
         self.start = time.perf_counter()
         self.iterations = 0
-        self.best: tuple[float, np.ndarray, dict[str, float]] | None = None
+        self.best: tuple[float, np.ndarray, Evaluation] | None = None
         self.last: Evaluation | None = None
         self.restarts = 0
         self.evaluations = 0
@@ -110,13 +125,18 @@ class _Tracker:
     def best_total(self) -> float:
         return math.inf if self.best is None else self.best[0]
 
+    def check(self) -> None:
+        """Before an evaluation: stop if the run was cancelled."""
+        if self.cancel is not None and self.cancel.cancelled:
+            raise _Cancelled
+
     def evaluated(self, image: np.ndarray, result: Evaluation) -> None:
         if not math.isfinite(result.total) or not np.all(np.isfinite(result.gradient)):
             raise _NonFinite
         self.last = result
         self.evaluations += 1
         if self.best is None or result.total < self.best[0]:
-            self.best = (result.total, image.copy(), result.parts)
+            self.best = (result.total, image.copy(), result)
         if not self.history:
             self.history.append(result.total)
 
@@ -137,21 +157,24 @@ class _Tracker:
         return then - self.best_total <= CONVERGED_DECREASE * abs(self.best_total)
 
     def result(self, stop_reason: str, fallback: np.ndarray, messages: Sequence[str] = ()) -> OptimizationResult:
-        total, image, parts = self.best if self.best is not None else (math.nan, fallback, {})
-        return OptimizationResult(image, self.iterations, total, dict(parts), stop_reason, self.restarts, tuple(messages),
-                                  evaluations=self.evaluations)
+        if self.best is None:
+            return OptimizationResult(fallback, self.iterations, math.nan, {}, stop_reason, self.restarts,
+                                      tuple(messages), evaluations=self.evaluations)
+        total, image, best = self.best
+        return OptimizationResult(image, self.iterations, total, dict(best.parts), stop_reason, self.restarts,
+                                  tuple(messages), evaluations=self.evaluations, terms=dict(best.terms))
 
 
 def run_adam(
     objective: ObjectiveFn, start: np.ndarray, max_iterations: int, learning_rate: float = 1.0,
     callback: Callback | None = None, state: Mapping[str, np.ndarray] | None = None,
-    max_evaluations: int | None = None,
+    max_evaluations: int | None = None, cancel: CancelToken | None = None,
 ) -> OptimizationResult:
     """Adam (beta1 0.9, beta2 0.999, eps 1e-8) on the pixels, clipped to 0..255 after every step.
     ``state``: a StepInfo's ``state`` to continue from (a resumed run), else a fresh start.
     ``max_evaluations`` is unused: Adam makes one evaluation per iteration."""
     del max_evaluations
-    tracker = _Tracker(max_iterations, callback)
+    tracker = _Tracker(max_iterations, callback, cancel)
     image = start.astype(np.float32).copy()
     m = np.zeros_like(image) if state is None else np.asarray(state["m"], np.float32).copy()
     v = np.zeros_like(image) if state is None else np.asarray(state["v"], np.float32).copy()
@@ -159,6 +182,7 @@ def run_adam(
     beta1, beta2, eps = 0.9, 0.999, 1e-8
     try:
         for t in range(t0 + 1, t0 + max_iterations + 1):
+            tracker.check()
             result = objective(image)
             tracker.evaluated(image, result)
             g = result.gradient
@@ -168,7 +192,7 @@ def run_adam(
             image = np.clip(image - step, PIXEL_MIN, PIXEL_MAX).astype(np.float32)
             tracker.step(image, {"m": m, "v": v, "t": np.array(t)})
         tracker.evaluated(image, objective(image))
-    except KeyboardInterrupt:
+    except _Cancelled:
         return tracker.result("interrupted", start)
     except _NonFinite:
         return tracker.result("nonfinite", start)
@@ -189,7 +213,7 @@ budget (scales.evaluation_budget)."""
 def run_lbfgs(
     objective: ObjectiveFn, start: np.ndarray, max_iterations: int, learning_rate: float = 1.0,
     callback: Callback | None = None, state: Mapping[str, np.ndarray] | None = None,
-    max_evaluations: int | None = None, max_restarts: int = MAX_LBFGS_RESTARTS,
+    max_evaluations: int | None = None, max_restarts: int = MAX_LBFGS_RESTARTS, cancel: CancelToken | None = None,
 ) -> OptimizationResult:
     """scipy's L-BFGS-B (``method="L-BFGS-B", jac=True``) with bounds 0..255, for ``max_iterations``,
     or until ``max_evaluations`` objective evaluations (line searches and fresh starts included; None:
@@ -213,7 +237,7 @@ def run_lbfgs(
     progress and results report ``f`` itself.
     """
     del learning_rate, state
-    tracker = _Tracker(max_iterations, callback)
+    tracker = _Tracker(max_iterations, callback, cancel)
     shape = start.shape
     first: dict[str, object] = {}  # the evaluation at a call's start point, made to choose its scale
 
@@ -224,6 +248,7 @@ def run_lbfgs(
             return result
         if max_evaluations is not None and tracker.evaluations >= max_evaluations:
             raise _OutOfEvaluations
+        tracker.check()
         image = x.reshape(shape).astype(np.float32)
         result = objective(image)
         tracker.evaluated(image, result)
@@ -261,7 +286,7 @@ def run_lbfgs(
                 break
             x = tracker.best[1].astype(np.float64).ravel()
             tracker.restarts += 1
-    except KeyboardInterrupt:
+    except _Cancelled:
         return tracker.result("interrupted", start, messages)
     except _NonFinite:
         return tracker.result("nonfinite", start, messages)

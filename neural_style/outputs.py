@@ -66,7 +66,7 @@ def versions() -> dict[str, str]:
     import scipy
     import tensorflow as tf
 
-    from neural_style import __version__
+    from neural_style.version import __version__
 
     return {"neural_style": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
             "numpy": np.__version__, "scipy": scipy.__version__, "opencv": cv2.__version__,
@@ -89,16 +89,16 @@ def spec_record(spec) -> dict:
     return {field.name: describe(getattr(spec, field.name)) for field in fields(spec)}
 
 
-def run_record(output: Path, content: Path, styles: list[dict], regions: list[dict], config, result,
-               command: Sequence[str]) -> dict:
-    """The JSON record of one run (``config``: TransferConfig; ``result``: TransferResult): every
-    parameter, each scale's iterations and how its optimiser stopped, the final loss parts, seconds
-    and versions. ``styles`` and ``regions`` as the caller describes them."""
+def run_record(output: Path, request: dict, result, command: Sequence[str]) -> dict:
+    """The JSON record of one run (``result``: TransferResult): ``request``, what was asked and
+    planned (:func:`neural_style.runs.describe`: photo, styles, regions, every parameter, the memory
+    plan), then each scale's iterations and how its optimiser stopped, the final loss parts, seconds
+    and versions."""
     return {
-        "output": str(output), "content_img": str(content), "styles": styles, "regions": regions,
-        "config": asdict(config), "precision": result.precision, "scale_sizes": list(result.scale_sizes),
+        "output": str(output), **request, "precision": result.precision, "scale_sizes": list(result.scale_sizes),
         "scales": [asdict(r) for r in result.scales],
         "iterations": result.iterations, "stop_reason": result.stop_reason,
-        "final_loss": {"total": result.total, **result.parts}, "seconds": round(result.seconds, 3),
+        "final_loss": {"total": result.total, **result.parts}, "loss_terms": result.terms,
+        "seconds": round(result.seconds, 3),
         "versions": versions(), "command": list(command),
     }

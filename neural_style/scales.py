@@ -12,6 +12,7 @@ import keras
 import numpy as np
 
 from neural_style import losses, tiling
+from neural_style.cancel import CancelToken
 from neural_style.config import TransferConfig
 from neural_style.features import build_feature_extractor
 from neural_style.layers import feature_size
@@ -25,6 +26,7 @@ from neural_style.styles import (
     style_grams,
     style_terms,
 )
+from neural_style.terms import ContentTerm, TVTerm
 from neural_style.weights import load_vgg19_weights
 
 ObjectiveFactory = Callable[[keras.Model, TargetPass, LossGraphs], Objective]
@@ -95,17 +97,14 @@ def build_objective(extractor, targets: TargetPass, content: np.ndarray, styles:
         terms = [replace(t, gains={layer: (1.0 if t.gains is None else t.gains[layer])
                                    * losses.relative_style_factor(t.targets[layer])
                                    for layer in config.style_layers}) for t in terms]
-    return Objective(
-        extractor,
-        content_targets,
-        config.content_layer_weights,
-        terms,
-        dict(zip(config.style_layers, config.style_layer_weights, strict=True)),
-        (content_weight, config.style_weight, config.tv_weight),
-        content.shape[:2],
-        graphs,
-        scale,
-    )
+    layer_weights = dict(zip(config.style_layers, config.style_layer_weights, strict=True))
+    terms = [
+        ContentTerm(content_targets, config.content_layer_weights),
+        *(replace(term, layer_weights=layer_weights) for term in terms),  # one per style group
+        TVTerm(),
+    ]
+    weights = {"content": content_weight, "style": config.style_weight, "tv": config.tv_weight}
+    return Objective(extractor, terms, weights, content.shape[:2], graphs, scale)
 
 
 EVALUATION_ALLOWANCE = 1.3
@@ -125,7 +124,8 @@ def evaluation_budget(iterations: int) -> int:
 
 
 def optimise(networks: Networks, make_objective: ObjectiveFactory, start: np.ndarray, iterations: int,
-             callback: Callback | None, state: Mapping[str, np.ndarray] | None = None) -> OptimizationResult:
+             callback: Callback | None, state: Mapping[str, np.ndarray] | None = None,
+             cancel: CancelToken | None = None) -> OptimizationResult:
     """Run the configured optimiser on ``make_objective``'s objective, within
     :func:`evaluation_budget`. L-BFGS in bfloat16 can reach a point where its own rounding hides
     every further decrease (a line search that finds no lower point); so when bfloat16 stops early,
@@ -138,7 +138,7 @@ def optimise(networks: Networks, make_objective: ObjectiveFactory, start: np.nda
     budget = evaluation_budget(iterations)
     finish = {"max_restarts": 0} if config.optimizer == "lbfgs" and networks.precision != "float32" else {}
     result = optimize(make_objective(*networks.get(networks.precision)), start, iterations, config.learning_rate,
-                      callback, state, max_evaluations=budget, **finish)
+                      callback, state, max_evaluations=budget, cancel=cancel, **finish)
     remaining = iterations - result.iterations
     left = (budget - result.evaluations) // FLOAT32_COST
     early = result.stop_reason in ("line_search_failed", "converged")
@@ -146,7 +146,7 @@ def optimise(networks: Networks, make_objective: ObjectiveFactory, start: np.nda
         return result
     shifted = None if callback is None else (lambda info: callback(replace(info, iteration=result.iterations + info.iteration)))
     rest = optimize(make_objective(*networks.get("float32")), result.image, remaining, config.learning_rate, shifted,
-                    max_evaluations=left)
+                    max_evaluations=left, cancel=cancel)
     return replace(rest, iterations=result.iterations + rest.iterations, stop_reason=rest.stop_reason,
                    restarts=result.restarts + rest.restarts, messages=result.messages + rest.messages,
                    float32_iterations=rest.iterations,
@@ -154,13 +154,13 @@ def optimise(networks: Networks, make_objective: ObjectiveFactory, start: np.nda
 
 
 def run_scale(networks: Networks, content: np.ndarray, styles: Sequence[PreparedStyle], start: np.ndarray,
-              iterations: int, callback: Callback | None, state: Mapping[str, np.ndarray] | None = None
-              ) -> OptimizationResult:
+              iterations: int, callback: Callback | None, state: Mapping[str, np.ndarray] | None = None,
+              cancel: CancelToken | None = None) -> OptimizationResult:
     """Optimise one scale, the whole image ``[H, W, 3]`` at once (:func:`optimise`)."""
     def make(extractor, targets, graphs):
         return build_objective(extractor, targets, content, styles, networks.config, graphs,
                                style_targets=networks.style_pass())
-    return optimise(networks, make, start, iterations, callback, state)
+    return optimise(networks, make, start, iterations, callback, state, cancel)
 
 
 def is_tiled(config: TransferConfig, size: int) -> bool:
@@ -213,7 +213,8 @@ def tiled_style_grams(targets: TargetPass, styles: Sequence[PreparedStyle], laye
 
 def run_tiled_scale(networks: Networks, content: np.ndarray, styles: Sequence[PreparedStyle], start: np.ndarray,
                     iterations: int, callback: Callback | None, first_visit: int = 0,
-                    on_visit: Callable[[int, int, int, np.ndarray], None] | None = None) -> OptimizationResult:
+                    on_visit: Callable[[int, int, int, np.ndarray], None] | None = None,
+                    cancel: CancelToken | None = None) -> OptimizationResult:
     """Optimise one scale ``[H, W, 3]`` tile by tile (``config.tile`` px, ``config.tile_overlap`` overlap):
     ``config.tile_sweeps`` sweeps over the tiles, row by row; each visit optimises its tile, started
     from the current image, for ``ceil(iterations / sweeps)`` iterations against the whole image's
@@ -223,7 +224,8 @@ def run_tiled_scale(networks: Networks, content: np.ndarray, styles: Sequence[Pr
     Progress reports iterations of the scale (``iterations`` in all, spread over the visits).
     ``first_visit``: continue a resumed scale after that many visits, ``start`` being the image then.
     ``on_visit(visits done, scale iterations done, optimiser iterations of the visit, image)`` after each visit. The result's loss parts
-    are the last tile's. Interrupted, it returns the image as it stands, visits done blended in.
+    are the last tile's. Cancelled (checked between visits and within each), it returns the image as
+    it stands, visits done blended in.
     """
     config = networks.config
     height, width = content.shape[:2]
@@ -253,21 +255,22 @@ def run_tiled_scale(networks: Networks, content: np.ndarray, styles: Sequence[Pr
                                    gains)
         return make
 
-    try:
-        for visit in range(first_visit, visits):
-            tile = tiles[visit % len(tiles)]
-            report = None if callback is None else (
-                lambda info, v=visit: callback(replace(info, iteration=done(v, info.iteration), max_iterations=iterations)))
-            result = optimise(networks, objective_for(tile), canvas[tile.box], per_visit, report)
-            tiling.blend(canvas, tile, result.image, feathers[visit % len(tiles)])
-            if result.stop_reason in ("interrupted", "nonfinite"):
-                reason = result.stop_reason
-                break
-            if on_visit is not None:
-                on_visit(visit + 1, done(visit + 1), result.iterations, canvas)
-    except KeyboardInterrupt:
-        reason = "interrupted"
+    for visit in range(first_visit, visits):
+        if cancel is not None and cancel.cancelled:
+            reason = "interrupted"
+            break
+        tile = tiles[visit % len(tiles)]
+        report = None if callback is None else (
+            lambda info, v=visit: callback(replace(info, iteration=done(v, info.iteration), max_iterations=iterations)))
+        result = optimise(networks, objective_for(tile), canvas[tile.box], per_visit, report, cancel=cancel)
+        tiling.blend(canvas, tile, result.image, feathers[visit % len(tiles)])
+        if result.stop_reason in ("interrupted", "nonfinite"):
+            reason = result.stop_reason
+            break
+        if on_visit is not None:
+            on_visit(visit + 1, done(visit + 1), result.iterations, canvas)
     total = math.nan if result is None else result.total
     parts = {} if result is None else result.parts
     ran = iterations if reason == "completed" else done(visit)
-    return OptimizationResult(canvas, ran, total, parts, reason)
+    terms = {} if result is None else result.terms
+    return OptimizationResult(canvas, ran, total, parts, reason, terms=terms)

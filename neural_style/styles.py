@@ -3,7 +3,7 @@
 
 A style is an image (its Grams computed at the size each scale needs) or a stored style from the
 library (its Grams read at that size, :func:`library.between_sizes`); from there on both go through
-the same code. :func:`ladder_grams` computes what the library stores, with the same functions a run uses.
+the same code.
 """
 
 from __future__ import annotations
@@ -18,13 +18,11 @@ import tensorflow as tf
 
 from neural_style import images
 from neural_style.config import (
-    ImageSource,
     StyleSpec,
     TransferConfig,
     normalize_weights,
 )
 from neural_style.errors import NeuralStyleError
-from neural_style.features import build_feature_extractor
 from neural_style.grams import blend_grams
 from neural_style.layers import MIN_SIDE, feature_size
 from neural_style.library import WHOLE, StoredStyle
@@ -34,15 +32,9 @@ from neural_style.masks import (
     resize_mask,
     style_weight_maps,
 )
-from neural_style.objective import StyleTerm, TargetPass
-from neural_style.segmentation import (
-    ANALYSIS_SIZE,
-    find_regions,
-    label_map,
-    read_segmentation,
-    region_key,
-)
-from neural_style.weights import load_vgg19_weights, weights_fingerprint
+from neural_style.objective import TargetPass
+from neural_style.terms import StyleTerm
+from neural_style.weights import weights_fingerprint
 
 
 @dataclass(frozen=True)
@@ -241,38 +233,3 @@ def style_terms(targets: TargetPass, styles: Sequence[PreparedStyle], layers: Se
         layer_masks = {layer: tf.constant(m) for layer, m in masks_for_layers(rho, content_shapes).items()}
         terms.append(StyleTerm(target, float(rho.mean()), layer_masks, layer_gains))
     return terms
-
-
-def ladder_grams(
-    image: ImageSource, segmentation: ImageSource | None, sizes: Sequence[int], layers: Sequence[str],
-    weights: str = "default", pooling: str = "avg",
-) -> tuple[dict[tuple[int, str, str], np.ndarray], dict[str, float], tuple[int, int]]:
-    """What a library entry stores: ``{(size, region, layer): [N, N]}`` float32 Grams of ``image`` at
-    each longest side in ``sizes``, for the whole image (region WHOLE) and each colour region of
-    ``segmentation``; the regions' shares of the image; its full ``(height, width)``.
-
-    A float32 network, and the sizing and masking a run uses (``read_image``, ``read_mask``), so a
-    float32 run with the stored style at a stored size has exactly the targets it would compute
-    from the file."""
-    targets = TargetPass(build_feature_extractor(layers, load_vgg19_weights(weights), pooling, "float32"))
-    full_shape = image.shape[:2] if isinstance(image, np.ndarray) else images.load_image(image, "style image").shape[:2]
-    keys, shares, region_masks = [WHOLE], {}, [None]
-    if segmentation is not None:
-        seg = read_segmentation(segmentation, "segmentation", max(max(sizes), ANALYSIS_SIZE))
-        centres, _ = find_regions(seg, "segmentation")
-        labels = label_map(seg, centres)
-        for r, centre in enumerate(centres):
-            mask = (labels == r).astype(np.float32)
-            if mask.any():
-                keys.append(region_key(centre))
-                shares[keys[-1]] = float(mask.mean())
-                region_masks.append(mask)
-    grams: dict[tuple[int, str, str], np.ndarray] = {}
-    for size in sizes:
-        sized = images.read_image(image, "style image", size, enlarge=True)
-        shapes = {layer: feature_size(layer, *sized.shape[:2]) for layer in layers}
-        regions = [None if m is None else masks_for_layers(read_mask(m, sized.shape[:2], "segmentation region",
-                                                                     "the style image"), shapes) for m in region_masks]
-        for key, region_grams in zip(keys, targets.grams(sized, layers, regions), strict=True):
-            grams.update({(size, key, layer): gram.numpy() for layer, gram in region_grams.items()})
-    return grams, shares, full_shape

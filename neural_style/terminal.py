@@ -13,8 +13,16 @@ import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+from neural_style.cancel import CancelToken
+from neural_style.listeners import Listener
+
+if TYPE_CHECKING:  # annotations only: 'styles list' starts without OpenCV or scipy
+    from neural_style.checkpoints import ScaleReport
+    from neural_style.optimizers import StepInfo
 
 
 class Interrupted(Exception):
@@ -26,15 +34,20 @@ class Interrupted(Exception):
 
 
 class StopSignal:
-    """SIGTERM handler that raises KeyboardInterrupt, so a terminated run stops as Ctrl-C does (the best
-    image so far is kept); remembers which signal came, for the exit code 128 + signal."""
+    """The SIGINT and SIGTERM handler of the command: the first signal sets the run's cancel token (the
+    run stops within an iteration and its best image so far is saved), a second one, or the first
+    where nothing watches a token (``raise_at_once``), raises KeyboardInterrupt. Remembers which
+    signal came, for the exit code 128 + signal."""
 
-    def __init__(self) -> None:
+    def __init__(self, cancel: CancelToken, raise_at_once: bool = False) -> None:
+        self.cancel, self.raise_at_once = cancel, raise_at_once
         self.signal = signal.SIGINT
 
     def __call__(self, signum, frame) -> None:
         self.signal = signum
-        raise KeyboardInterrupt
+        if self.raise_at_once or self.cancel.cancelled:
+            raise KeyboardInterrupt
+        self.cancel.cancel()
 
     @property
     def exit_code(self) -> int:
@@ -81,9 +94,10 @@ def format_parts(total: float, parts: dict) -> str:
     return f"loss {total:.4g} (" + " ".join(f"{k} {v:.3g}" for k, v in parts.items()) + ")"
 
 
-class Progress:
-    """Turns StepInfo into a progress bar (default), log lines (--verbose) or nothing (--quiet),
-    and writes --save_iterations snapshots (each one atomic, so a crash keeps them)."""
+class Progress(Listener):
+    """A single run's listener: steps as a progress bar (default), log lines (--verbose) or nothing
+    (--quiet); notes as ``neural-style: note:`` lines; --save_iterations snapshots (each one atomic,
+    so a crash keeps them)."""
 
     def __init__(self, max_iterations: int, verbosity: int, print_every: int, save_every: int, output: Path,
                  done: int = 0) -> None:
@@ -91,7 +105,15 @@ class Progress:
         self.max_iterations, self.done = max_iterations, done  # done: iterations before a resume
         self.bar = None
 
-    def __call__(self, info) -> None:
+    def note(self, text: str) -> None:
+        if self.verbosity:
+            click.echo(f"neural-style: note: {text}", err=True)
+
+    def scale_finished(self, report: ScaleReport) -> None:
+        if self.verbosity >= 2:
+            click.echo(f"scale {report.size} px: {report.iterations} iterations, {report.stop_reason}", err=True)
+
+    def step(self, info: StepInfo) -> None:
         if self.verbosity == 1 and self.bar is None:  # made at the first step, so set-up errors stay one line
             self.bar = click.progressbar(
                 length=self.max_iterations, label="stylising", file=sys.stderr, show_pos=True, show_eta=True,
@@ -127,7 +149,7 @@ def _clock(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else f"{seconds // 60}:{seconds % 60:02d}"
 
 
-class BatchProgress:
+class BatchProgress(Listener):
     """A batch's progress (a :class:`~neural_style.batch.BatchListener`): on a terminal, one live line
     with the overall bar (jobs finished of all, ETA from the jobs run so far) and the current job's
     bar with its loss parts; elsewhere, one line per finished job. ``--verbose``: a line when a job

@@ -27,6 +27,8 @@ from neural_style.library import (
     StyleLibrary,
     check_name,
 )
+from neural_style.library_build import add_style
+from neural_style.library_files import export_entry, import_entry
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -39,9 +41,9 @@ ONE_SCALE = TransferConfig(max_size=96, scales=1, max_iterations=4, precision="f
 def library(tmp_path_factory) -> StyleLibrary:
     """starry and scream stored exactly (float32) at 64 and 96 px, and starry in float16."""
     lib = StyleLibrary(tmp_path_factory.mktemp("library") / "styles.sqlite")
-    lib.add("starry", STARRY, sizes=(64, 96), dtype="float32")
-    lib.add("scream", SCREAM, sizes=(64, 96), dtype="float32")
-    lib.add("starry16", STARRY, sizes=(64, 96), dtype="float16")
+    add_style(lib, "starry", STARRY, sizes=(64, 96), dtype="float32")
+    add_style(lib, "scream", SCREAM, sizes=(64, 96), dtype="float32")
+    add_style(lib, "starry16", STARRY, sizes=(64, 96), dtype="float16")
     return lib
 
 
@@ -120,13 +122,13 @@ def test_a_stored_blend_runs_as_the_blend_of_its_parts(library, precision):
 
 
 def test_export_then_import_into_an_empty_library_gives_the_same_run(library, tmp_path):
-    library.export("starry", tmp_path / "starry.npz")
+    export_entry(library, "starry", tmp_path / "starry.npz")
     other = StyleLibrary(tmp_path / "other.sqlite")
-    info = other.import_file(tmp_path / "starry.npz")
+    info = import_entry(other, tmp_path / "starry.npz")
     assert info.sizes == (64, 96) and info.provenance == library.info("starry").provenance
     assert np.array_equal(run([StyleSpec(other.get("starry"))]), run([StyleSpec(library.get("starry"))]))
     with pytest.raises(NeuralStyleError, match="exists"):
-        other.import_file(tmp_path / "starry.npz")
+        import_entry(other, tmp_path / "starry.npz")
 
 
 def test_each_scale_reads_the_stored_size_of_its_own_size(library, monkeypatch):
@@ -189,7 +191,7 @@ def test_a_segmented_entry_brings_its_regions_to_a_segmented_run(tmp_path):
     """dpst_in1's style stored with its segmentation: the run matches the content's regions to the
     stored ones by colour, as it does with the files, and gets the same image."""
     lib = StyleLibrary(tmp_path / "seg.sqlite")
-    info = lib.add("lake", DATA / "dpst_in1_style.png", DATA / "dpst_in1_style_mask.png", sizes=(96,), dtype="float32")
+    info = add_style(lib, "lake", DATA / "dpst_in1_style.png", DATA / "dpst_in1_style_mask.png", sizes=(96,), dtype="float32")
     assert set(info.regions) == {"#000000", "#ffffff", "#00ff00"}
     from neural_style.segmentation import segmentation_styles
 
@@ -287,7 +289,7 @@ def test_a_version_1_library_file_still_reads():
     info = old.info("starry-v1")
     assert info.sizes == (64,) and info.layers == ("block1_relu1", "block2_relu1")
     fresh = StyleLibrary(Path(os.environ["NEURAL_STYLE_LIBRARY"]).parent / "fresh_v1.sqlite")
-    fresh.add("starry-v1", STARRY, sizes=(64,), layers=("relu1_1", "relu2_1"), dtype="float32", replace_existing=True)
+    add_style(fresh, "starry-v1", STARRY, sizes=(64,), layers=("relu1_1", "relu2_1"), dtype="float32", replace_existing=True)
     for layer in info.layers:
         stored, computed = old.grams("starry-v1", 64)[layer], fresh.grams("starry-v1", 64)[layer]
         assert np.linalg.norm(stored - computed) / np.linalg.norm(computed) < 1e-3

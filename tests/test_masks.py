@@ -1,5 +1,7 @@
 """Masks and regions: the weighting rule, its identities, and per-region measurements on real runs."""
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -9,7 +11,7 @@ from neural_style import StyleSpec, TransferConfig, stylize
 from neural_style.errors import NeuralStyleError
 from neural_style.images import load_mask
 from neural_style.masks import clean_mask, read_mask, resize_mask, style_weight_maps
-from neural_style.objective import Objective, TargetPass
+from neural_style.objective import ContentTerm, Objective, TargetPass, TVTerm
 from neural_style.segmentation import (
     ANALYSIS_SIZE,
     find_regions,
@@ -57,8 +59,9 @@ def style_objective(extractor, content, specs) -> Objective:
     targets = TargetPass(extractor)
     terms = style_terms(targets, prepare_styles(specs, content.shape[:2], 1.0), STYLE_LAYERS, content.shape[:2])
     features = targets.features(content, ["block4_relu2"])
-    return Objective(extractor, features, (1.0,), terms, dict.fromkeys(STYLE_LAYERS, 0.2), (0.0, 1.0, 0.0),
-                     content.shape[:2])
+    terms = [ContentTerm(features, (1.0,)), *(replace(t, layer_weights=dict.fromkeys(STYLE_LAYERS, 0.2)) for t in terms),
+             TVTerm()]
+    return Objective(extractor, terms, {"content": 0.0, "style": 1.0, "tv": 0.0}, content.shape[:2])
 
 
 def style_part(extractor, content, spec) -> float:

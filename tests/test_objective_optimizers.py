@@ -4,10 +4,13 @@ import numpy as np
 import pytest
 from conftest import STYLE_LAYERS, small
 
+from neural_style.cancel import CancelToken
 from neural_style.config import TransferConfig
 from neural_style.objective import (
+    ContentTerm,
     Objective,
     StyleTerm,
+    TVTerm,
     compute_style_grams,
     extract_features,
 )
@@ -20,11 +23,11 @@ def setup(extractor):
     style = small("starry_night.jpg", 64)
     grams = compute_style_grams(extract_features(extractor, style), STYLE_LAYERS)
     cfg = TransferConfig()
-    objective = Objective(
-        extractor, {"block4_relu2": extract_features(extractor, content)["block4_relu2"]}, (1.0,),
-        [StyleTerm(grams, 1.0)], dict(zip(STYLE_LAYERS, cfg.style_layer_weights)),
-        (cfg.content_weight, cfg.style_weight, cfg.tv_weight), content.shape[:2],
-    )
+    terms = [ContentTerm({"block4_relu2": extract_features(extractor, content)["block4_relu2"]}, (1.0,)),
+             StyleTerm(grams, 1.0, layer_weights=dict(zip(STYLE_LAYERS, cfg.style_layer_weights, strict=True))),
+             TVTerm()]
+    weights = {"content": cfg.content_weight, "style": cfg.style_weight, "tv": cfg.tv_weight}
+    objective = Objective(extractor, terms, weights, content.shape[:2])
     return objective, content
 
 
@@ -36,6 +39,10 @@ def test_objective_traces_once_and_reports_named_parts(setup):
     assert objective.trace_count == 1
     assert set(result.parts) == {"content", "style", "tv"}
     assert result.total == pytest.approx(sum(result.parts.values()), rel=1e-5)
+    names = {"content/relu4_2", "style/relu1_1", "style/relu2_1", "style/relu3_1", "style/relu4_1", "style/relu5_1", "tv"}
+    assert set(result.terms) == names
+    for part in ("content", "style"):  # each part is the sum of its named terms
+        assert result.parts[part] == pytest.approx(sum(v for k, v in result.terms.items() if k.startswith(part)), rel=1e-5)
 
 
 def test_gradient_matches_finite_differences_in_random_directions(setup):
@@ -68,14 +75,15 @@ def test_optimisers_lower_the_loss_and_stay_in_range(setup, run, rate):
 
 
 @pytest.mark.parametrize("run", [run_adam, run_lbfgs])
-def test_interrupt_returns_the_best_image_so_far(setup, run):
+def test_cancel_returns_the_best_image_so_far(setup, run):
     objective, content = setup
+    cancel = CancelToken()
 
-    def interrupt_at_3(info):
+    def cancel_at_3(info):
         if info.iteration == 3:
-            raise KeyboardInterrupt
+            cancel.cancel()
 
-    result = run(objective, content, 50, 5.0, interrupt_at_3)
+    result = run(objective, content, 50, 5.0, cancel_at_3, cancel=cancel)
     assert result.stop_reason == "interrupted" and result.iterations == 3
     assert result.total == pytest.approx(objective(result.image).total, rel=1e-4)
     assert result.total < objective(content).total

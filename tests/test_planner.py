@@ -124,16 +124,17 @@ def test_a_budget_too_small_for_any_plan_exits_2_before_the_network_is_built(tmp
     assert "iteration" not in proc.stderr and not (tmp_path / "out.json").exists()
 
 
-def test_enlarge_lets_max_size_enlarge_the_photo_and_only_with_it(tmp_path):
-    from neural_style.images import load_image
+def test_enlarge_lets_max_size_enlarge_the_photo_and_only_with_it():
+    """The options as the command parses them; the output's size is the prepared photo's (runs.execute
+    resizes the result to it)."""
+    from neural_style import StyleSpec
+    from neural_style.cli.options import build_config
+    from neural_style.cli.run import command
+    from neural_style.runs import Request, prepare
 
     sizes = {}
     for flag in ("--enlarge", "--no-enlarge"):
-        out = tmp_path / f"{flag.strip('-')}.png"
-        proc = subprocess.run([sys.executable, "cli.py", "-content_img", str(DATA / "face.jpg"), "-style_imgs",
-                               str(DATA / "starry_night.jpg"), "--max_size", "880", flag, "--scales", "1",
-                               "--max_iterations", "1", "-o", str(out), "-q"], cwd=ROOT, capture_output=True, text=True,
-                              timeout=600)
-        assert proc.returncode == 0, proc.stderr
-        sizes[flag] = load_image(out).shape[:2]
+        options = command.make_context("neural-style", ["--content_img", "face.jpg", "--max_size", "880", flag]).params
+        prepared = prepare(Request(DATA / "face.jpg", (StyleSpec(DATA / "starry_night.jpg"),), build_config(options)))
+        sizes[flag] = prepared.shape
     assert sizes == {"--enlarge": (880, 660), "--no-enlarge": (800, 600)}  # face.jpg is 600x800

@@ -107,3 +107,30 @@ def test_resume_refuses_changed_settings_or_inputs_and_finished_runs(tmp_path):
     assert again.returncode == 2 and "already finished (completed); nothing to resume" in again.stderr
     missing = cli("--resume", str(tmp_path / "nothing.json"))
     assert missing.returncode == 2 and "resume: record not found" in missing.stderr
+
+
+def test_a_resume_under_another_memory_budget_is_not_refused(tmp_path):
+    """The plan follows the free memory of the moment (L-BFGS, or Adam where L-BFGS would not fit); a
+    resume compares the user's settings, never the plan. Killed with plenty of memory (L-BFGS), resumed
+    where only Adam fits: it finishes, its record keeping the setting asked for and the plan beside it."""
+    from dataclasses import replace
+
+    from neural_style import TransferConfig
+    from neural_style.planner import DEFAULT_SHARE, predict_peak
+
+    output = tmp_path / "resumed.png"
+    killed_after(output, 10)
+    config = TransferConfig(max_size=96, max_iterations=60, scales=2, min_scale_side=32, precision="float32")
+    lbfgs, adam = (predict_peak(replace(config, optimizer=o), (72, 96), 0, "float32") for o in ("lbfgs", "adam"))
+    assert adam < lbfgs
+    available = int((lbfgs + adam) / 2 / DEFAULT_SHARE)  # a budget between the two
+    code = ("import neural_style.planner as planner\n"
+            f"planner.available_memory = lambda *args: {available}\n"
+            "from neural_style.cli import main\n"
+            f"main(['--resume', {str(output.with_suffix('.json'))!r}, '-q'])\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads(output.with_suffix(".json").read_text())
+    assert record["stop_reason"] == "completed" and output.exists()
+    assert record["config"]["optimizer"] == "lbfgs" and record["plan"]["optimizer"] == "adam"
+    assert record["iterations"] == 60

@@ -118,16 +118,25 @@ def runs():
     Under the Gram formula: the tiles are checked against the loss they were designed and measured with.
     Under the relative loss (the default) a tiled run is 1.34 times the whole run's Gram distance here and
     1.32 times at 512 px in 256 px tiles (bench/README "Tiles under the relative loss"), an open problem."""
-    from neural_style.transfer import Checkpointing, run_transfer
+    from neural_style import run_transfer
+    from neural_style.checkpoints import Checkpointing
+    from neural_style.listeners import Listener
+
+    class Kept(Listener):
+        def __init__(self) -> None:
+            self.saved = []
+
+        def checkpoint(self, checkpoint) -> None:
+            self.saved.append(checkpoint)
 
     base = TransferConfig(max_size=192, max_iterations=60, scales=2, min_scale_side=48, precision="float32",
                           style_normalization="gatys")
     whole = run_transfer(DATA / "tubingen.jpg", [DATA / "starry_night.jpg"], base)
-    saved = []
+    kept = Kept()
     tiled_config = TransferConfig(**{**base.__dict__, "tile": 128, "tile_overlap": 32})
     tiled = run_transfer(DATA / "tubingen.jpg", [DATA / "starry_night.jpg"], tiled_config,
-                         checkpointing=Checkpointing(5, saved.append))
-    return base, tiled_config, whole, tiled, saved
+                         checkpointing=Checkpointing(5), listener=kept)
+    return base, tiled_config, whole, tiled, kept.saved
 
 
 def test_a_tiled_run_is_as_stylised_as_a_whole_one_without_seams(runs, extractor):
@@ -151,7 +160,8 @@ def test_a_tiled_run_is_as_stylised_as_a_whole_one_without_seams(runs, extractor
 
 def test_a_tiled_scale_resumed_after_a_tile_gives_the_same_bytes(runs):
     """Each tile visit starts its optimiser afresh, so resuming after any visit is exact."""
-    from neural_style.transfer import Checkpointing, run_transfer
+    from neural_style import run_transfer
+    from neural_style.checkpoints import Checkpointing
 
     _, tiled_config, _, tiled, saved = runs
     inside = [c for c in saved if c.scale == 1 and c.visits > 0]
@@ -159,15 +169,15 @@ def test_a_tiled_scale_resumed_after_a_tile_gives_the_same_bytes(runs):
     checkpoint = inside[len(inside) // 2]
     assert checkpoint.image.shape[:2] == tiled.image.shape[:2]
     resumed = run_transfer(DATA / "tubingen.jpg", [DATA / "starry_night.jpg"], tiled_config,
-                           checkpointing=Checkpointing(0, lambda c: None, checkpoint))
+                           checkpointing=Checkpointing(0, checkpoint))
     assert np.array_equal(resumed.image, tiled.image)
     assert resumed.iterations == tiled.iterations
 
 
 def test_the_planner_tiles_a_run_that_fits_no_other_way():
+    from neural_style import run_transfer
     from neural_style.features import resolve_precision
     from neural_style.planner import predict_peak
-    from neural_style.transfer import run_transfer
 
     shape = (144, 192)
     precision = resolve_precision("auto", "/cpu:0")  # as the run will plan it: float32 on CPUs without bf16

@@ -13,28 +13,17 @@ import signal
 import sys
 import traceback
 from collections.abc import Sequence
-from pathlib import Path
 
 import click
 
 from neural_style.argv import normalize_argv
+from neural_style.cancel import Cancelled, CancelToken
 from neural_style.errors import NeuralStyleError
 from neural_style.terminal import Interrupted, StopSignal, quiet_native_output
 
 EXIT_BAD_INPUT = 2
 
-__all__ = ["EXIT_BAD_INPUT", "main", "resolve_input"]
-
-
-def resolve_input(name: str, directory: str, what: str) -> Path:
-    """``name`` as given, else looked up in ``directory`` (neural-style-tf's behaviour)."""
-    path = Path(name)
-    if path.exists():
-        return path
-    candidate = Path(directory) / name
-    if not path.is_absolute() and candidate.exists():
-        return candidate
-    raise NeuralStyleError(f"{what}: file not found: {name!r} (also looked in {directory!r})")
+__all__ = ["EXIT_BAD_INPUT", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -44,8 +33,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     verbose = any(a in ("-v", "--verbose", "-verbose") for a in args)
     if verbose:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # TensorFlow's warnings, not its info lines
-    stop = StopSignal()
-    previous = signal.signal(signal.SIGTERM, stop)
+    cancel = CancelToken()  # set by Ctrl-C and SIGTERM; the run checks it between iterations
+    stop = StopSignal(cancel, raise_at_once=args[:1] == ["styles"])
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with quiet_native_output(not verbose):
             if args[:1] == ["styles"]:
@@ -57,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 from neural_style.cli import batch
 
                 code = batch.command.main(normalize_argv(args[1:], batch.long_option_names()),
-                                          prog_name="neural-style batch", standalone_mode=False)
+                                          prog_name="neural-style batch", standalone_mode=False, obj={"cancel": cancel})
                 if code:  # click returns an Exit's code when not standalone: 1 = some job failed
                     sys.exit(code)
             else:  # the run command's imports (OpenCV, scipy) are not needed for 'styles'
@@ -69,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
                 args = resume_argv(args)
                 command.main(normalize_argv(args, _long_option_names()), prog_name="neural-style", standalone_mode=False,
-                             obj={"argv": args})
+                             obj={"argv": args, "cancel": cancel})
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except (click.ClickException, NeuralStyleError) as exc:
@@ -78,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(EXIT_BAD_INPUT)
     except Interrupted:  # the image and its record are saved
         sys.exit(stop.exit_code)
-    except (click.Abort, KeyboardInterrupt):  # before the first scale finished: nothing to save yet
+    except (click.Abort, KeyboardInterrupt, Cancelled):  # before one iteration ran: nothing to save
         click.echo("neural-style: interrupted", err=True)
         sys.exit(stop.exit_code)
     except Exception as exc:  # noqa: BLE001 - last resort: one line, traceback only with --verbose
@@ -87,4 +77,5 @@ def main(argv: Sequence[str] | None = None) -> None:
         click.echo(f"neural-style: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(1)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -12,13 +12,13 @@ import sys
 
 import click
 
-from neural_style.cli import resolve_input
 from neural_style.cli.options import (
     LIST,
     build_config,
     config_options,
     quiet_verbose_options,
 )
+from neural_style.cli.paths import resolve_input
 from neural_style.config import StyleSpec
 from neural_style.library import PREFIX, StyleLibrary
 from neural_style.terminal import BatchProgress, Interrupted
@@ -51,7 +51,7 @@ def command(**opts) -> None:
     progress = BatchProgress(verbosity, opts["print_iterations"])
     try:
         summary = run_batch(opts["contents"], styles, config, opts["grid"], opts["out"], opts["ray"], progress,
-                            ["neural-style", *sys.argv[1:]])
+                            ["neural-style", *sys.argv[1:]], (click.get_current_context().obj or {}).get("cancel"))
     except BatchInterrupted as exc:
         progress.close()
         if verbosity:

@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
-from dataclasses import asdict, replace
 from pathlib import Path
 
 import click
-import numpy as np
 
-from neural_style import images
-from neural_style.checkpoints import checkpoint_path
-from neural_style.cli import resolve_input
+from neural_style.checkpoints import Checkpointing, checkpoint_path
 from neural_style.cli.options import (
     LIST,
     build_config,
@@ -26,18 +21,13 @@ from neural_style.cli.options import (
     numbers,
     quiet_verbose_options,
 )
-from neural_style.config import StyleSpec, TransferConfig, normalize_weights
+from neural_style.cli.paths import resolve_input
+from neural_style.config import StyleSpec, normalize_weights
 from neural_style.errors import NeuralStyleError
-from neural_style.library import PREFIX, StoredStyle, StyleLibrary
-from neural_style.masks import check_aspect, read_mask
-from neural_style.outputs import (
-    choose_output,
-    run_record,
-    spec_record,
-    versions,
-    write_record,
-)
-from neural_style.segmentation import Region, describe_regions, segmentation_styles
+from neural_style.library import PREFIX, StyleLibrary
+from neural_style.outputs import choose_output
+from neural_style.request import Request, Segmentation, check_inputs
+from neural_style.segmentation import describe_regions
 from neural_style.terminal import Interrupted, Progress
 from neural_style.weights import file_sha256
 
@@ -91,48 +81,6 @@ def _resolve_mask(name: str, opts: dict, what: str) -> Path:
         return resolve_input(name, opts["content_img_dir"], what)
 
 
-def _check_images(content: Path, specs: Sequence[StyleSpec], segmentations: tuple[Path, list[Path]] | None,
-                  config: TransferConfig) -> tuple[int, int]:
-    """Decode every input once before any network is built, so a bad file fails in a second: images
-    large enough, masks not empty, masks and segmentations with their image's aspect ratio. Returns
-    the output's ``(height, width)``."""
-    shape = images.load_image(content, "content_img", config.max_size).shape
-    if max(shape[:2]) > config.max_size:
-        images.check_min_side(images.scaled_shape(shape[0], shape[1], config.max_size), "content_img")
-    images.check_min_side(shape, "content_img")
-    style_shapes = [images.load_image(path, f"style_imgs[{k}]", round(config.style_scale * config.max_size)).shape
-                    for k, path in enumerate(spec.image for spec in specs) if not isinstance(path, StoredStyle)]
-    for k, spec in enumerate(specs):
-        if isinstance(spec.mask, Path):
-            mask = images.load_mask(spec.mask, f"style_mask_imgs[{k}]")
-            read_mask(mask, shape[:2], f"style_mask_imgs[{k}]", "the content image")
-    if segmentations is not None:
-        content_seg, style_segs = segmentations
-        check_aspect(images.load_mask(content_seg, "content_seg").shape, shape, "content_seg", "the content image")
-        for k, (seg, style_shape) in enumerate(zip(style_segs, style_shapes, strict=True)):
-            check_aspect(images.load_mask(seg, f"style_segs[{k}]").shape, style_shape, f"style_segs[{k}]", f"style_imgs[{k}]")
-    if config.init_img_type not in ("content", "random", "style"):
-        images.load_image(config.init_img_type, "init_img_type", config.max_size)
-    if max(shape[:2]) > config.max_size or config.enlarge:
-        return images.scaled_shape(shape[0], shape[1], config.max_size)
-    return shape[:2]
-
-
-def cache_styles(library: StyleLibrary, specs: Sequence[StyleSpec], segmentations: tuple[Path, list[Path]] | None,
-                 config: TransferConfig) -> tuple[list[StyleSpec], tuple[Path, list[Path]] | None]:
-    """``--cache_styles``: each style file (with its segmentation) replaced by its library entry, added
-    on first use; the segmentations left are the content's only."""
-    segs = iter(segmentations[1] if segmentations else [])
-    out = []
-    for spec in specs:
-        if isinstance(spec.image, StoredStyle):
-            out.append(spec)
-            continue
-        stored = library.find_or_add(spec.image, next(segs, None), config.weights, config.pooling_type)
-        out.append(replace(spec, image=stored))
-    return out, None if segmentations is None else (segmentations[0], [])
-
-
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--content_img", required=True, help="Content photo (path, or a name in --content_img_dir).")
 @click.option("--style_imgs", **LIST, help="One or more style images: --style_imgs a.jpg b.jpg.")
@@ -174,28 +122,24 @@ def command(**opts) -> None:
     if config.init_img_type not in ("content", "random", "style"):
         inputs.append(Path(config.init_img_type))
     output = choose_output(opts["output"], opts["img_output_dir"], opts["img_name"], opts["overwrite"], [content, *inputs])
-    output_shape = _check_images(content, specs, segmentations, config)
-    if opts["cache_styles"]:
-        specs, segmentations = cache_styles(StyleLibrary(opts["library"]), specs, segmentations, config)
-    regions: list[Region] = []
-    if segmentations is not None:
-        specs, regions = segmentation_styles(segmentations[0], specs, segmentations[1], config.max_size,
-                                             round(config.style_scale * config.max_size))
-    notes = [describe_regions(regions)] if regions else []
+    segmentation = None if segmentations is None else Segmentation(segmentations[0], tuple(segmentations[1]))
+    check_inputs(content, specs, segmentation, config)  # bad files fail before TensorFlow is imported (seconds)
 
-    from neural_style.features import resolve_precision
-    from neural_style.planner import plan_run
-    from neural_style.transfer import describe_early_stops, resolve_device, run_transfer
+    from neural_style.runs import (
+        CheckpointFile,
+        describe,
+        execute,
+        prepare,
+        resume_from,
+        save,
+        start_record,
+    )
+    from neural_style.transfer import describe_early_stops
 
-    device, warning = resolve_device(config.device)
-    masks = {id(s.mask) if isinstance(s.mask, np.ndarray) else s.mask for s in specs if s.mask is not None}
-    plan = plan_run(config, output_shape, len(masks), resolve_precision(config.precision, device))
-    config = plan.config
-    for line in ([warning] if warning else []) + notes + ([plan.note] if plan.note else []):
-        if verbosity:
-            click.echo(f"neural-style: note: {line}", err=True)
-    config = replace(config, device=device)
-    styles_record = [spec_record(s) for s in specs]
+    prepared = prepare(Request(content, tuple(specs), config, segmentation, cache_styles=opts["cache_styles"],
+                               library=opts["library"]))
+    if prepared.regions and verbosity:
+        click.echo(f"neural-style: note: {describe_regions(prepared.regions)}", err=True)
     argv = (click.get_current_context().obj or {}).get("argv", sys.argv[1:])
     checkpointing, done, identity = None, 0, {}
     if opts["resume"] or opts["checkpoint_iterations"]:
@@ -203,20 +147,23 @@ def command(**opts) -> None:
         identity = {"argv": earlier.get("argv", list(argv)),  # earlier: the record --resume names
                     "checkpoint_every": opts["checkpoint_iterations"] or earlier.get("checkpoint_every", 0),
                     "inputs": {str(p): file_sha256(p) for p in [content, *inputs]}}
-        checkpointing, done = _checkpointing(opts, earlier, output, config, content, styles_record, identity)
+        if opts["resume"]:
+            checkpoint = resume_from(prepared, output, earlier, identity, opts["resume"])
+            checkpointing = Checkpointing(identity["checkpoint_every"], checkpoint)
+            done = sum(r.iterations for r in checkpoint.reports) + checkpoint.iterations
+        else:
+            start_record(prepared, output, identity)
+            checkpointing = Checkpointing(opts["checkpoint_iterations"])
 
-    progress = Progress(config.total_iterations(), verbosity, opts["print_iterations"], opts["save_iterations"], output,
-                        done)
+    progress = Progress(prepared.plan.config.total_iterations(), verbosity, opts["print_iterations"],
+                        opts["save_iterations"], output, done)
+    listener = progress if checkpointing is None else CheckpointFile(progress, checkpoint_path(output))
+    cancel = (click.get_current_context().obj or {}).get("cancel")
     try:
-        result = run_transfer(content, specs, config, progress, checkpointing=checkpointing)
+        result = execute(prepared, listener, cancel, checkpointing=checkpointing)
     finally:
         progress.close()
-    images.save_image(output, result.image)
-    record = run_record(output, content, styles_record, [asdict(r) | {"name": r.name} for r in regions], config,
-                        result, sys.argv)
-    write_record(output, record | identity)
-    if checkpointing is not None and result.stop_reason not in ("interrupted", "nonfinite"):
-        checkpoint_path(output).unlink(missing_ok=True)  # finished: nothing left to resume
+    save(output, result, describe(prepared), sys.argv, identity)
     if verbosity:
         scales = describe_early_stops(result.scales)
         click.echo(f"wrote {output} ({result.iterations} iterations, {result.seconds:.1f}s, {result.stop_reason}"
@@ -225,49 +172,6 @@ def command(**opts) -> None:
         raise Interrupted(saved=True)
     if result.stop_reason == "nonfinite":
         raise NeuralStyleError(f"the loss became NaN or infinite at iteration {result.iterations}; kept the last finite image in {output}")
-
-
-def _checkpointing(opts: dict, earlier: dict, output: Path, config: TransferConfig, content: Path,
-                   styles: list[dict], identity: dict):
-    """``--checkpoint_iterations`` / ``--resume``: the run's Checkpointing and how many iterations it
-    has already done. A new run writes a provisional record (status ``running``, its arguments and
-    inputs' sha256) for ``--resume``; a resumed one must match its record in every parameter and
-    input byte, or is refused with one line."""
-    from neural_style.checkpoints import load_checkpoint, save_checkpoint
-    from neural_style.transfer import Checkpointing
-
-    path = checkpoint_path(output)
-    save = lambda checkpoint: save_checkpoint(path, checkpoint)  # noqa: E731
-    record = {"status": "running", "output": str(output), "content_img": str(content), "styles": styles,
-              "config": asdict(config)} | identity
-    record = json.loads(json.dumps(record, default=str))
-    if not opts["resume"]:
-        write_record(output, record | {"checkpoint": str(path), "versions": versions()})
-        return Checkpointing(opts["checkpoint_iterations"], save), 0
-    defaults = json.loads(json.dumps(asdict(TransferConfig()), default=str))
-    if isinstance(earlier.get("config"), dict):  # a setting added since the record was written ran at its default
-        earlier = earlier | {"config": defaults | earlier["config"]}
-    for key in ("content_img", "styles", "config", "inputs"):
-        if earlier.get(key) != record[key]:
-            raise NeuralStyleError(f"resume: {_difference(key, earlier.get(key), record[key])} differs from the record "
-                                   f"{opts['resume']!r}; a resumed run keeps its settings and inputs")
-    if earlier.get("stop_reason") in ("completed", "converged", "line_search_failed", "evaluations") and not path.exists():
-        raise NeuralStyleError(f"resume: the run of {opts['resume']!r} already finished ({earlier['stop_reason']}); "
-                               "nothing to resume")
-    checkpoint = load_checkpoint(path)
-    done = sum(r.iterations for r in checkpoint.reports) + checkpoint.iterations
-    return Checkpointing(identity["checkpoint_every"], save, checkpoint), done
-
-
-def _difference(key: str, before, now) -> str:
-    """Name what changed between a record and a resumed run, as a user would say it."""
-    if key == "config" and isinstance(before, dict):
-        changed = [k for k in now if before.get(k) != now[k]]
-        return ", ".join(f"--{k} ({before.get(k)!r} there, {now[k]!r} now)" for k in changed[:3])
-    if key == "inputs" and isinstance(before, dict):
-        changed = [k for k in set(before) | set(now) if before.get(k) != now.get(k)]
-        return "the contents of " + ", ".join(sorted(changed)[:3])
-    return key
 
 
 def read_resume_record(path: str) -> dict:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from neural_style.cli import resolve_input
+from neural_style.cli.paths import resolve_input
 from neural_style.errors import NeuralStyleError
 from neural_style.library import (
     DEFAULT_DTYPE,
@@ -64,9 +64,12 @@ def add(ctx, name, image, seg, sizes, layers, dtype, weights, pooling_type, repl
     """Compute the Grams of IMAGE and store them as NAME."""
     path = resolve_input(image, style_imgs_dir, "image")
     seg_path = None if seg is None else resolve_input(seg, "masks", "seg")
+    # TensorFlow: no other command imports it
+    from neural_style.library_build import add_style
+
     start = time.perf_counter()
-    info = _library(ctx).add(name, path, seg_path, sizes or LADDER, layers or STORED_LAYERS, dtype, weights,
-                             pooling_type, replace_existing)
+    info = add_style(_library(ctx), name, path, seg_path, sizes or LADDER, layers or STORED_LAYERS, dtype, weights,
+                     pooling_type, replace_existing)
     click.echo(f"added {info.name}: {len(info.sizes)} sizes, {len(info.layers)} layers, {len(info.regions)} regions, "
                f"{_mb(info.nbytes)} MB ({time.perf_counter() - start:.1f} s)", err=True)
 
@@ -149,7 +152,10 @@ def export_(ctx, name, file) -> None:
     """Write NAME to FILE (.npz): its Grams and provenance, without the painting."""
     if Path(file).exists():
         raise NeuralStyleError(f"{file} exists; refusing to overwrite it")
-    _library(ctx).export(name, file)
+    # OpenCV (atomic writes), which 'styles list' does without
+    from neural_style.library_files import export_entry
+
+    export_entry(_library(ctx), name, file)
     click.echo(f"exported {name} to {file}", err=True)
 
 
@@ -159,7 +165,9 @@ def export_(ctx, name, file) -> None:
 @click.pass_context
 def import_(ctx, file, name) -> None:
     """Add the style in FILE (.npz from 'styles export')."""
-    info = _library(ctx).import_file(file, name)
+    from neural_style.library_files import import_entry
+
+    info = import_entry(_library(ctx), file, name)
     click.echo(f"imported {info.name}: {len(info.sizes)} sizes, {_mb(info.nbytes)} MB", err=True)
 
 
