@@ -8,7 +8,8 @@ layers, upper triangles only since a Gram is symmetric): 437,216 values, 1.75 MB
 default), 0.87 MB in float16; the default ladder of five sizes is 8.7 MB (float32) per region.
 
 Nothing here needs TensorFlow: listing, showing, blending and sharing a library start in well under a
-second. Computing the Grams (``StyleLibrary.add``) imports it on use.
+second. Computing the Grams is :mod:`neural_style.library_build`'s work; an entry as data (names,
+provenance, what it holds) is :mod:`neural_style.library_entries`'.
 
 Concurrency: the file is in WAL mode and every change is one ``BEGIN IMMEDIATE`` transaction, so
 several processes may add to one library at once; a reader never sees half an entry.
@@ -20,9 +21,7 @@ import difflib
 import hashlib
 import json
 import os
-import re
 import sqlite3
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -32,28 +31,28 @@ import numpy as np
 
 from neural_style.errors import NeuralStyleError
 from neural_style.grams import between_sizes, blend_grams, decode_gram, encode_gram
+from neural_style.library_entries import (  # noqa: F401 - re-exported: the library's names
+    DEFAULT_DTYPE,
+    LADDER,
+    PREFIX,
+    STORAGE_DTYPES,
+    STORED_LAYERS,
+    WHOLE,
+    EntryInfo,
+    Provenance,
+    check_dtype,
+    check_name,
+    describe_source,
+    source_sha256,
+    utc_now,
+)
 from neural_style.version import __version__
 
 SCHEMA_VERSION = 1
 """``PRAGMA user_version`` of a current library. Older files are migrated on open (``_MIGRATIONS``)."""
 APPLICATION_ID = 0x4E53544C
 """``PRAGMA application_id`` ("NSTL"): an SQLite file of another program is refused, not altered."""
-LADDER = (128, 256, 512, 1024, 2048)
-"""Default stored sizes (longest side, px). 128 px is the smallest coarse-to-fine scale (the floor,
-``TransferConfig.min_scale_side``); 2048 px the largest output a 24 GB machine runs comfortably."""
-STORED_LAYERS = ("block1_relu1", "block2_relu1", "block3_relu1", "block4_relu1", "block5_relu1", "block4_relu2")
-"""relu1_1..relu5_1 (the default style layers) and relu4_2 (the seed paper's)."""
-STORAGE_DTYPES = ("float16", "float32")
-DEFAULT_DTYPE = "float32"
-"""float32: exact, so a stored style gives a file's bytes. float16 (with a scale per matrix: Grams reach
-5e6, beyond float16's 65504) halves the storage but moved the yardstick by up to 0.87 % on three
-pairs, more than the 0.5 % allowed (bench/README.md, "Style library")."""
-WHOLE = ""
-"""Region key of the whole style image; a segmentation region's key is its colour, ``#rrggbb``."""
-PREFIX = "lib:"
-"""``--style_imgs lib:NAME`` names a stored style."""
 ENV_VAR = "NEURAL_STYLE_LIBRARY"
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 BUSY_TIMEOUT_S = 60.0
 
 _MIGRATIONS = (
@@ -93,59 +92,6 @@ def default_library_path() -> Path:
         return Path(os.environ[ENV_VAR])
     data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(data_home) / "neural-style" / "styles.sqlite"
-
-
-def check_dtype(dtype: str) -> str:
-    if dtype not in STORAGE_DTYPES:
-        raise NeuralStyleError(f"dtype must be one of {', '.join(STORAGE_DTYPES)}. Received: dtype={dtype!r}")
-    return dtype
-
-
-def check_name(name: str) -> str:
-    """A style name: 1-64 letters, digits, ``. _ + -``, starting with a letter or digit."""
-    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
-        raise NeuralStyleError(f"a style name is 1-64 letters, digits, '.', '_', '+' or '-', starting with a letter "
-                               f"or digit. Received: {name!r}")
-    return name
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """Where an entry's Grams came from. ``weights_sha256`` and ``pooling`` must match a run that uses
-    it (they change every Gram); the rest is for people. ``blend_of``: ``((name, weight), ...)``."""
-
-    source: str
-    source_sha256: str
-    width: int
-    height: int
-    weights_sha256: str
-    pooling: str
-    precision: str
-    tool_version: str
-    created: str
-    segmentation: str | None = None
-    segmentation_sha256: str | None = None
-    blend_of: tuple[tuple[str, float], ...] = ()
-
-    @classmethod
-    def from_record(cls, record: Mapping) -> Provenance:
-        """From its JSON form (``asdict``; JSON turns the ``blend_of`` pairs into lists)."""
-        return cls(**{**record, "blend_of": tuple(tuple(pair) for pair in record.get("blend_of", ()))})
-
-
-@dataclass(frozen=True)
-class EntryInfo:
-    """What ``styles list``/``show`` print: sizes ascending, layers in storage order, regions
-    ``{key: share of the style image}``, storage bytes and dtype."""
-
-    name: str
-    kind: str
-    provenance: Provenance
-    sizes: tuple[int, ...]
-    layers: tuple[str, ...]
-    regions: Mapping[str, float]
-    nbytes: int
-    dtype: str
 
 
 @dataclass(frozen=True)
@@ -422,19 +368,3 @@ def _check_same_network(infos: Sequence[EntryInfo]) -> None:
             if getattr(other.provenance, field) != getattr(first.provenance, field):
                 raise NeuralStyleError(f"styles {first.name!r} and {other.name!r} were computed with different "
                                        f"{field.split('_')[0]} and cannot be blended")
-
-
-def describe_source(source: str | Path | np.ndarray) -> str:
-    return f"array {list(source.shape)}" if isinstance(source, np.ndarray) else Path(source).name
-
-
-def source_sha256(source: str | Path | np.ndarray) -> str:
-    from neural_style.weights import file_sha256
-
-    if isinstance(source, np.ndarray):
-        return hashlib.sha256(np.ascontiguousarray(source).tobytes()).hexdigest()
-    return file_sha256(source)
-
-
-def utc_now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

@@ -11,7 +11,8 @@ LAYERS: list[set[str]] = [
     {"errors", "version", "argv", "jpeg", "grams", "losses", "tiling", "cancel"},  # no package imports
     {"layers", "optimizers"},
     {"config", "features", "images", "weights", "terms"},  # configuration, decoding, the network, loss terms
-    {"colour", "masks", "planner", "library", "checkpoints", "objective"},
+    {"colour", "masks", "planner", "checkpoints", "objective", "library_entries"},
+    {"library"},  # the style store
     {"segmentation", "library_files", "outputs", "styles", "listeners", "request"},
     {"library_build", "scales", "terminal"},  # computing what the library stores; one scale of a run
     {"transfer"},  # a run's scales, coarse to fine
