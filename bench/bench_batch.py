@@ -1,7 +1,7 @@
 """What a batch saves: per-job overhead after the first job against a fresh single-run process's start-up,
 and the same batch on a local Ray.
 
-    python bench/bench_batch.py --out /tmp/bench_batch [--size 96] [--iterations 8] [--ray]
+    python -m bench.bench_batch --out /tmp/bench_batch [--size 96] [--iterations 8] [--ray]
 
 The batch is issue 14's: 3 photos x 2 paintings x 2 style weights (12 jobs). For every job the bench
 records its wall time (from the previous job's end to its own, so loading, targets, tracing, saving and
@@ -99,7 +99,6 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--ray", action="store_true", help="also run the batch on a local Ray (all CPUs)")
     args = parser.parse_args()
-    sys.path.insert(0, str(REPO))
     from neural_style import TransferConfig
     from neural_style.batch import run_batch
 

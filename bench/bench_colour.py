@@ -1,6 +1,6 @@
 """Colour control, measured over several pairs, and the README's sheet.
 
-    python bench/bench_colour.py --out /tmp/bench_colour > colour.md
+    python -m bench.bench_colour --out /tmp/bench_colour > colour.md
 
 For each pair and mode (plain, original colours in four spaces, linear and histogram colour transfer,
 luminance-only) one run; the table gives the chroma error against the photo (mean absolute, 0..255, in
@@ -17,7 +17,6 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import argparse
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,7 +24,6 @@ import cv2
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
 PAIRS = (("tubingen.jpg", "starry_night.jpg"), ("face.jpg", "the_scream.jpg"),
          ("astronaut.png", "composition_vii_kandinsky.jpg"), ("chelsea.png", "great_wave_hokusai.jpg"))
 MODES = {
@@ -35,6 +33,8 @@ MODES = {
     "linear": {"color_transfer": "linear"}, "histogram": {"color_transfer": "histogram"},
     "luminance only": {"luminance_only": True},
 }
+LUMINANCE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+DEEP_LAYERS = ("relu3_1", "relu4_1", "relu5_1")
 
 
 def find(name: str) -> Path:
@@ -52,20 +52,16 @@ def main() -> None:
     parser.add_argument("--sheet-size", type=int, default=384)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    from test_colour import (
-        DEEP_LAYERS,
-        LUMINANCE_LAYERS,
+    from bench.yardstick import (
+        build_model,
         chroma_error,
         gram_distance,
         sliced_wasserstein_ab,
     )
-
     from neural_style import StyleSpec, TransferConfig, colour, run_transfer
-    from neural_style.features import build_feature_extractor
     from neural_style.images import read_image
-    from neural_style.weights import load_vgg19_weights
 
-    extractor = build_feature_extractor(LUMINANCE_LAYERS, load_vgg19_weights("default"))
+    extractor = build_model()
     base = TransferConfig(max_size=args.size, scales=1, max_iterations=args.iterations, precision="float32")
     print(f"{args.size} px, one scale, {args.iterations} L-BFGS iterations, float32\n")
     print("| pair | mode | chroma error | a*b* SWD to photo | luminance Gram dist. | relu3-5 Gram dist. to its style |")
@@ -81,8 +77,8 @@ def main() -> None:
             lum_target = colour.luminance_image(style, space, like=content if config.luminance_only else None)
             print(f"| {Path(content_name).stem} × {Path(style_name).stem} | {mode} | {chroma_error(output, content, space):.2f} | "
                   f"{sliced_wasserstein_ab(output, content):.2f} | "
-                  f"{gram_distance(extractor, colour.luminance_image(output, space), lum_target, LUMINANCE_LAYERS):.3f} | "
-                  f"{gram_distance(extractor, output, given, DEEP_LAYERS):.3f} |", flush=True)
+                  f"{gram_distance(extractor, colour.luminance_image(output, space), lum_target, layers=LUMINANCE_LAYERS):.3f} | "
+                  f"{gram_distance(extractor, output, given, layers=DEEP_LAYERS):.3f} |", flush=True)
     sheet_modes = ("plain", "orig yuv", "orig lab", "linear", "histogram", "luminance only")
     content_name, style_name = PAIRS[0]
     config = TransferConfig(max_size=args.sheet_size)

@@ -1,6 +1,6 @@
 """Time-to-quality curve of one run: the yardstick of the iterate at chosen iterations of the last scale.
 
-    python bench/bench_curve.py --content tests/data/face.jpg --style tests/data/the_scream.jpg \
+    python -m bench.bench_curve --content tests/data/face.jpg --style tests/data/the_scream.jpg \
         --scale-iterations 334 166 --marks 5 10 15 20 30 45 60 80 110 140 166 > curve.jsonl
 
 One run of ``run_transfer`` (``--scales`` scales with ``--scale-iterations`` per scale, the rest at the
@@ -15,13 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def main() -> None:
@@ -35,8 +33,7 @@ def main() -> None:
                         help="iterations of the last scale at which the iterate is judged")
     args = parser.parse_args()
 
-    from yardstick import Yardstick
-
+    from bench.yardstick import Yardstick
     from neural_style import StyleSpec, TransferConfig, run_transfer
     from neural_style.images import load_image, scaled_shape
 

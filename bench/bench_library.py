@@ -1,10 +1,10 @@
 """The style library, measured: storage per size, time to add, time saved per run, float16's cost on the
 yardstick, nearest stored size against interpolation, and how fast a 50-style library lists.
 
-    python bench/bench_library.py --out /tmp/bench_library > library.md
+    python -m bench.bench_library --out /tmp/bench_library > library.md
 
 Five public-domain paintings from image_input/ and tests/data. A script, not a test; the numbers go
-to bench/README.md ("Style library").
+to bench/results/library.md.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 STYLES = ("starry_night.jpg", "the_scream.jpg", "composition_vii_kandinsky.jpg", "great_wave_hokusai.jpg", "shipwreck.jpg")
 PAIRS = (("tubingen.jpg", "starry_night.jpg"), ("face.jpg", "the_scream.jpg"), ("astronaut.png", "composition_vii_kandinsky.jpg"))
 BETWEEN = (181, 300, 362, 600, 724, 1448)
@@ -124,8 +123,7 @@ def nearest_or_interpolated(lib, names) -> None:
 
 
 def float16_cost(tmp: Path, size: int, iterations: int) -> None:
-    from yardstick import Yardstick
-
+    from bench.yardstick import Yardstick
     from neural_style import StyleSpec, TransferConfig, run_transfer
     from neural_style.images import load_image
     from neural_style.library import StyleLibrary

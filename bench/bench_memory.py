@@ -1,8 +1,8 @@
 """Peak memory of real runs, measured from outside, against the planner's prediction; and the fit that
 gives the planner its coefficients.
 
-    python bench/bench_memory.py --out /tmp/bench_memory                      # measure + table
-    python bench/bench_memory.py --out /tmp/bench_memory --sizes 512 1024 2048 --optimizers lbfgs adam
+    python -m bench.bench_memory --out /tmp/bench_memory                      # measure + table
+    python -m bench.bench_memory --out /tmp/bench_memory --sizes 512 1024 2048 --optimizers lbfgs adam
 
 Each run is the CLI as a user runs it (``python cli.py -content_img ... --max_size S --max_iterations 6``,
 default scales, one style) under ``/usr/bin/time -f %M`` (the kernel's peak resident set size of the
@@ -79,7 +79,6 @@ def main() -> None:
                 print(json.dumps(result), flush=True)
                 with results_file.open("a") as handle:
                     handle.write(json.dumps(result) + "\n")
-    sys.path.insert(0, str(REPO))
     from neural_style import TransferConfig
     from neural_style.planner import FULL_BYTES, predict_peak
 

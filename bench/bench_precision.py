@@ -1,7 +1,7 @@
 """Does bfloat16 keep the quality? The yardstick distances of float32 and bfloat16 runs, side by side.
 
-    python bench/bench_precision.py                          # 4 content/style pairs, 256 px, 200 iterations
-    python bench/bench_precision.py --size 512 --iterations 300 --pairs tubingen.jpg:starry_night.jpg
+    python -m bench.bench_precision                          # 4 content/style pairs, 256 px, 200 iterations
+    python -m bench.bench_precision --size 512 --iterations 300 --pairs tubingen.jpg:starry_night.jpg
 
 For each pair of real images (tests/data, image_input), the same configuration runs once in float32 and
 once in bfloat16 (``TransferConfig.precision``), everything else at its default; both outputs are judged
@@ -17,12 +17,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 FOLDERS = (REPO / "tests" / "data", REPO / "image_input")
 PAIRS = ("tubingen.jpg:starry_night.jpg", "face.jpg:the_scream.jpg", "chelsea.png:great_wave_hokusai.jpg",
          "astronaut.png:composition_vii_kandinsky.jpg")
@@ -44,8 +42,7 @@ def main() -> None:
     parser.add_argument("--scales", type=int, default=1)
     args = parser.parse_args()
 
-    from yardstick import Yardstick
-
+    from bench.yardstick import Yardstick
     from neural_style import StyleSpec, TransferConfig, run_transfer
     from neural_style.images import load_image
 

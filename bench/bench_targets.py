@@ -1,6 +1,6 @@
 """What float32 style targets cost: one style image's Gram pass per scale, in bfloat16 and in float32.
 
-    python bench/bench_targets.py --sizes 512 2048 --repeats 3
+    python -m bench.bench_targets --sizes 512 2048 --repeats 3
 
 Style targets are computed by a float32 network whatever the run's precision (scales.Networks.style_pass).
 For each size this times the target pass of one painting (the run computes one per style image and

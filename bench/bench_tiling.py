@@ -1,7 +1,7 @@
 """Tiled runs: print-size outputs in bounded memory, measured from outside, and tiles against whole runs.
 
-    python bench/bench_tiling.py demo --out /tmp/demo4096 -- --enlarge --max_size 4096 --max_memory 8G
-    python bench/bench_tiling.py table --out /tmp/tiling_table --size 512 --tile 256
+    python -m bench.bench_tiling demo --out /tmp/demo4096 -- --enlarge --max_size 4096 --max_memory 8G
+    python -m bench.bench_tiling table --out /tmp/tiling_table --size 512 --tile 256
 
 ``demo``: the CLI with tubingen.jpg x Starry Night and the options after ``--``, under
 ``/usr/bin/time -v``: peak resident memory (the kernel's, KiB), wall time, the plan's note, the seam
@@ -27,8 +27,6 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "images"
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
 
 PAIRS = [("content/tubingen.jpg", "style/starry_night.jpg"), ("content/golden_gate.jpg", "style/the_scream.jpg"),
          ("content/astronaut.png", "style/composition_vii_kandinsky.jpg"), ("content/coffee.png", "style/great_wave_hokusai.jpg")]
@@ -73,7 +71,7 @@ def demo(out: Path, extra: list[str]) -> None:
 
 
 def table(out: Path, size: int, tile: int, overlap: int, iterations: int) -> None:
-    from yardstick import Yardstick, measure_files
+    from bench.yardstick import Yardstick, measure_files
 
     out.mkdir(parents=True, exist_ok=True)
     stick = Yardstick()

@@ -3,7 +3,7 @@ or mask | result at 320 px high, 8 px apart, as docs/example.jpg and docs/masked
 the photo, then Starry Night alone, the Great Wave alone and their stored 50/50 blend (style library);
 and docs/batch.jpg: the README's batch example, one row per photo.
 
-    python bench/docs_images.py --out /tmp/docs_out      # then look at them and copy them into docs/
+    python -m bench.docs_images --out /tmp/docs_out      # then look at them and copy them into docs/
 
 A script, not a test; its wall times are the ones the README's captions quote.
 """

@@ -1,9 +1,9 @@
 """Quality over many image pairs: run configurations, measure them, and make contact sheets to look at.
 
-    python bench/gallery.py run    --out /tmp/gallery --sizes 128 256 512 --configs default s1
-    python bench/gallery.py seg    --out /tmp/gallery --sizes 256 512
-    python bench/gallery.py table  --out /tmp/gallery > table.md
-    python bench/gallery.py sheets --out /tmp/gallery
+    python -m bench.gallery run    --out /tmp/gallery --sizes 128 256 512 --configs default s1
+    python -m bench.gallery seg    --out /tmp/gallery --sizes 256 512
+    python -m bench.gallery table  --out /tmp/gallery > table.md
+    python -m bench.gallery sheets --out /tmp/gallery
 
 ``run`` stylises every content x style pair of PAIRS (real photos and paintings from ../shared/images)
 at each size with each named configuration (CONFIGS), through the public API, one network build per
@@ -35,7 +35,6 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "images"
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 PAIRS = [
     ("content/tubingen.jpg", "style/starry_night.jpg"), ("content/golden_gate.jpg", "style/the_scream.jpg"),
@@ -285,17 +284,9 @@ def _region_masks(seg_path: Path, shape: tuple[int, int]) -> dict[str, np.ndarra
 
 
 def _region_distance(stick, output, style, out_mask, style_mask) -> float:
-    from neural_style.losses import gram_matrix
-    from neural_style.masks import resize_mask
+    from bench.yardstick import gram_distance
 
-    fo, fs = stick.features(output), stick.features(style)
-    total = 0.0
-    for key in stick.style_keys:
-        mo = resize_mask(out_mask, *fo[key].shape[:2])
-        ms = resize_mask(style_mask, *fs[key].shape[:2])
-        target = gram_matrix(fs[key], ms).numpy()
-        total += np.linalg.norm(gram_matrix(fo[key], mo).numpy() - target) / np.linalg.norm(target)
-    return total / len(stick.style_keys)
+    return gram_distance(stick.model, output, style, out_mask, style_mask)
 
 
 def table_segmentations(out: Path, stick) -> None:
@@ -435,7 +426,7 @@ def main() -> None:
     elif args.stage == "census":
         census([args.out, *args.more])
     elif args.stage == "table":
-        from yardstick import Yardstick
+        from bench.yardstick import Yardstick
 
         stick = Yardstick()
         table_pairs(args.out, stick)

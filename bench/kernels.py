@@ -27,8 +27,8 @@ before timing) and keeps the Gram matrices in float32 (the extractor casts its o
 
 Command line (human-readable tables; ``--json`` adds one tagged JSON line for bench_speed.py)::
 
-    python bench/kernels.py --sizes 256 512               # output shapes of the default content image
-    python bench/kernels.py --shapes 192x256 --precisions float32 bfloat16 --repeats 5
+    python -m bench.kernels --sizes 256 512               # output shapes of the default content image
+    python -m bench.kernels --shapes 192x256 --precisions float32 bfloat16 --repeats 5
 """
 
 from __future__ import annotations

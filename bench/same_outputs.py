@@ -1,9 +1,9 @@
 """Nothing changed for users: a fixed set of CLI runs whose outputs must stay byte-identical across a
 refactor. Run it on the commit before and on the commit after, then compare:
 
-    PYTHONPATH=/path/to/old/tree python bench/same_outputs.py run --out /tmp/before
-    python bench/same_outputs.py run --out /tmp/after
-    python bench/same_outputs.py compare /tmp/before /tmp/after
+    PYTHONPATH=/path/to/old/tree python -m bench.same_outputs run --out /tmp/before
+    python -m bench.same_outputs run --out /tmp/after
+    python -m bench.same_outputs compare /tmp/before /tmp/after
 
 Every run goes through the command line (``python -m neural_style``) on the real VGG-19 and the
 images of tests/data, small (128-192 px, 20-30 iterations) so that the set takes a few minutes: one

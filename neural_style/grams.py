@@ -41,7 +41,7 @@ def blend_grams(weights: Sequence[float], grams: Sequence[Mapping[str, np.ndarra
 
 def between_sizes(size: float, sizes: Sequence[int]) -> list[tuple[int, float]]:
     """Which stored sizes make the Grams at longest side ``size``, and their weights: the size itself
-    when stored; between two, linear in log(size) (bench/README.md, "Style library": closer to the
+    when stored; between two, linear in log(size) (bench/results/library.md, "Between stored sizes": closer to the
     Grams computed at that size than the nearest stored one); beyond the ends, the end."""
     ladder = sorted(sizes)
     if size <= ladder[0]:

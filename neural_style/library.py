@@ -8,8 +8,9 @@ layers, upper triangles only since a Gram is symmetric): 437,216 values, 1.75 MB
 default), 0.87 MB in float16; the default ladder of five sizes is 8.7 MB (float32) per region.
 
 Nothing here needs TensorFlow: listing, showing, blending and sharing a library start in well under a
-second. Computing the Grams is :mod:`neural_style.library_build`'s work; an entry as data (names,
-provenance, what it holds) is :mod:`neural_style.library_entries`'.
+second. Computing the Grams is :mod:`neural_style.library_build`'s work, blending entries
+:mod:`neural_style.library_blend`'s, sharing them :mod:`neural_style.library_files`'; an entry as data
+(names, provenance, what it holds) is :mod:`neural_style.library_entries`'.
 
 Concurrency: the file is in WAL mode and every change is one ``BEGIN IMMEDIATE`` transaction, so
 several processes may add to one library at once; a reader never sees half an entry.
@@ -46,7 +47,6 @@ from neural_style.library_entries import (  # noqa: F401 - re-exported: the libr
     source_sha256,
     utc_now,
 )
-from neural_style.version import __version__
 
 SCHEMA_VERSION = 1
 """``PRAGMA user_version`` of a current library. Older files are migrated on open (``_MIGRATIONS``)."""
@@ -272,11 +272,13 @@ class StyleLibrary:
         hint = f"; did you mean {', '.join(close)}?" if close else f" ({len(names)} stored; see 'neural-style styles list')"
         return NeuralStyleError(f"style library {self.path}: no style named {name!r}{hint}")
 
-    def grams(self, name: str, size: int, region: str = WHOLE) -> dict[str, np.ndarray]:
-        """The stored Grams of one size and region, exactly as stored (decoded to float32)."""
+    def grams(self, name: str, size: int, region: str = WHOLE,
+              layers: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        """The stored Grams ``{layer: [N, N]}`` of one size and region (every stored layer, or
+        ``layers``), exactly as stored (decoded to float32)."""
         info = self.info(name)
         with self._read() as db:
-            return _read_grams(db, self.path, name, size, region, info.layers)
+            return _read_grams(db, self.path, name, size, region, info.layers if layers is None else layers)
 
     # -- writing -----------------------------------------------------------------------------------
 
@@ -322,35 +324,6 @@ class StyleLibrary:
             if db.execute("UPDATE styles SET name = ? WHERE name = ?", (new, old)).rowcount == 0:
                 raise self._unknown(db, old)
 
-    def blend(self, name: str, parts: Sequence[tuple[str, float]], dtype: str | None = None) -> EntryInfo:
-        """Store ``sum_k w_k G_k / sum_k w_k`` of entries ``parts = [(name, w), ...]`` (weights >= 0, not
-        all 0) at every size and layer they all have, for the whole image and the regions they all
-        share. ``dtype``: default float32 if any part is float32, else float16."""
-        from neural_style.config import normalize_weights
-
-        infos = [self.info(part) for part, _ in parts]
-        weights = normalize_weights("blend weights", tuple(w for _, w in parts), len(parts))
-        _check_same_network(infos)
-        sizes = sorted(set.intersection(*(set(i.sizes) for i in infos)))
-        layers = [layer for layer in infos[0].layers if all(layer in i.layers for i in infos)]
-        regions = [WHOLE] + [k for k in infos[0].regions if all(k in i.regions for i in infos[1:])]
-        if not sizes or not layers:
-            raise NeuralStyleError(f"styles {', '.join(p for p, _ in parts)} share no stored size and layer to blend")
-        grams = {}
-        with self._read() as db:
-            for size in sizes:
-                for region in regions:
-                    parts_grams = [_read_grams(db, self.path, i.name, size, region, layers) for i in infos]
-                    blended = blend_grams(weights, parts_grams)
-                    grams.update({(size, region, layer): blended[layer] for layer in layers})
-        first = infos[0].provenance
-        provenance = replace(first, source="blend", source_sha256="", width=0, height=0, segmentation=None,
-                             segmentation_sha256=None, created=utc_now(), tool_version=__version__,
-                             blend_of=tuple((i.name, w) for i, w in zip(infos, weights, strict=True)))
-        chosen = dtype or ("float32" if any("float32" in i.dtype for i in infos) else "float16")
-        shares = {k: float(sum(w * i.regions[k] for i, w in zip(infos, weights, strict=True))) for k in regions[1:]}
-        return self.put(name, "blend", provenance, grams, chosen, shares)
-
     # -- sharing (neural_style.library_files) ------------------------------------------------------
 
     def encoded(self, name: str) -> list[tuple[int, str, str, int, str, float, bytes, str]]:
@@ -359,12 +332,3 @@ class StyleLibrary:
         with self._read() as db:
             return db.execute("SELECT g.size, g.region, g.layer, g.channels, g.dtype, g.scale, g.data, g.sha256 "
                               "FROM grams g JOIN styles s ON g.style_id = s.id WHERE s.name = ?", (name,)).fetchall()
-
-
-def _check_same_network(infos: Sequence[EntryInfo]) -> None:
-    first = infos[0]
-    for other in infos[1:]:
-        for field in ("weights_sha256", "pooling"):
-            if getattr(other.provenance, field) != getattr(first.provenance, field):
-                raise NeuralStyleError(f"styles {first.name!r} and {other.name!r} were computed with different "
-                                       f"{field.split('_')[0]} and cannot be blended")

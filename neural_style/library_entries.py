@@ -24,7 +24,7 @@ STORAGE_DTYPES = ("float16", "float32")
 DEFAULT_DTYPE = "float32"
 """float32: exact, so a stored style gives a file's bytes. float16 (with a scale per matrix: Grams reach
 5e6, beyond float16's 65504) halves the storage but moved the yardstick by up to 0.87 % on three
-pairs, more than the 0.5 % allowed (bench/README.md, "Style library")."""
+pairs, more than the 0.5 % allowed (bench/results/library.md)."""
 WHOLE = ""
 """Region key of the whole style image; a segmentation region's key is its colour, ``#rrggbb``."""
 PREFIX = "lib:"

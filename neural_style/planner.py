@@ -1,7 +1,7 @@
 """Memory: a run's peak resident memory predicted from its size, and the plan that fits a budget.
 
 The model (coefficients measured by ``bench/bench_memory.py --fit``, real CLI runs under
-``/usr/bin/time``, 2-core x86_64, TensorFlow 2.21; bench/README.md "Memory"):
+``/usr/bin/time``, 2-core x86_64, TensorFlow 2.21; bench/results/memory.md):
 
     peak = BASE[precision] + P * PER_PIXEL[optimizer, precision] + P * MASK_BYTES * masked terms
 
@@ -46,7 +46,7 @@ MASK_BYTES = 4 * (1 + 1 / 4 + 1 / 16 + 1 / 64 + 1 / 256)
 FULL_BYTES = 175
 """A tiled run's arrays at the output's size, per output pixel: the photo, the styles sized to it,
 the image being optimised, its resized copies between scales, checkpoint copies and the final colour
-pass (float32 RGB: 12 bytes each). Measured (bench/README.md "Tiles"): 175 in the 4096 px run with
+pass (float32 RGB: 12 bytes each). Measured (bench/results/tiles.md): 175 in the 4096 px run with
 checkpoints, 90-115 at 2048 px without; the larger is kept, so the planner errs on the safe side."""
 TILE_STEP = 64
 """The planner's tile sizes are multiples of this."""

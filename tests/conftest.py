@@ -1,4 +1,5 @@
-"""Shared fixtures: real images from tests/data (copied from ../shared/images) and the real VGG-19."""
+"""Shared fixtures: real images from tests/data (copied from ../shared/images), the real VGG-19 and the
+yardstick (bench/yardstick.py: the same distances the bench tables report)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np
 import pytest
+
+from bench.yardstick import build_model, content_distance, gram_distance  # noqa: F401 - the tests' yardstick
 
 DATA = Path(__file__).parent / "data"
 STYLE_LAYERS = ("block1_relu1", "block2_relu1", "block3_relu1", "block4_relu1", "block5_relu1")
@@ -36,10 +39,9 @@ def vgg_weights():
 
 @pytest.fixture(scope="session")
 def extractor(vgg_weights):
-    """The real VGG-19 (shipped weights) tapping the style layers and relu4_2."""
-    from neural_style.features import build_feature_extractor
-
-    return build_feature_extractor(STYLE_LAYERS + ("block4_relu2",), vgg_weights)
+    """The real VGG-19 (shipped weights, float32) tapping the style layers and relu4_2: the yardstick's
+    measuring network, shared by every test of a worker."""
+    return build_model(vgg_weights)
 
 
 def small(name: str, longest: int) -> np.ndarray:
@@ -48,27 +50,28 @@ def small(name: str, longest: int) -> np.ndarray:
     return fit_longest_side(load_image(DATA / name), longest)
 
 
-def gram_distance(extractor, image: np.ndarray, style: np.ndarray, mask: np.ndarray | None = None,
-                  style_mask: np.ndarray | None = None) -> float:
-    """Mean over the style layers of ||G(image) - G(style)||_F / ||G(style)||_F (optionally per region)."""
-    from neural_style.losses import gram_matrix
-    from neural_style.masks import resize_mask
-    from neural_style.objective import extract_features
+@pytest.fixture(scope="session")
+def engine():
+    """One :class:`~neural_style.scales.Engine` for a worker's in-process runs: networks built and loss
+    graphs traced once per layer set and precision (a batch shares one the same way; the bytes of a run
+    do not depend on it, tests/test_batch.py)."""
+    from neural_style.scales import Engine
 
-    fi, fs = extract_features(extractor, image), extract_features(extractor, style)
-    total = 0.0
-    for layer in STYLE_LAYERS:
-        mi = None if mask is None else resize_mask(mask, *fi[layer].shape[:2])
-        ms = None if style_mask is None else resize_mask(style_mask, *fs[layer].shape[:2])
-        gi, gs = gram_matrix(fi[layer], mi).numpy(), gram_matrix(fs[layer], ms).numpy()
-        total += np.linalg.norm(gi - gs) / np.linalg.norm(gs)
-    return total / len(STYLE_LAYERS)
+    return Engine()
 
 
-def content_distance(extractor, image: np.ndarray, content: np.ndarray) -> float:
-    """||relu4_2(image) - relu4_2(content)|| / ||relu4_2(content)||."""
-    from neural_style.objective import extract_features
+def run_main(args: list[str], capfd) -> tuple[int, str, str]:
+    """The CLI in this process: ``(exit code, stdout, stderr)``, captured at the file descriptors
+    (pytest's ``capfd``), where the command writes while it silences TensorFlow. For what a command does
+    with its files and messages; what only a fresh process shows (TensorFlow's start-up chatter,
+    signals, kill -9, what is imported) is tested with subprocesses."""
+    from neural_style.cli import main
 
-    a = extract_features(extractor, image)["block4_relu2"].numpy()
-    b = extract_features(extractor, content)["block4_relu2"].numpy()
-    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+    capfd.readouterr()
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exit:
+        code = exit.code if isinstance(exit.code, int) else 1
+    out, err = capfd.readouterr()
+    return code, out, err

@@ -13,7 +13,7 @@ LAYERS: list[set[str]] = [
     {"config", "features", "images", "weights", "terms"},  # configuration, decoding, the network, loss terms
     {"colour", "masks", "planner", "checkpoints", "objective", "library_entries"},
     {"library"},  # the style store
-    {"segmentation", "library_files", "outputs", "styles", "listeners", "request"},
+    {"segmentation", "library_files", "library_blend", "outputs", "styles", "listeners", "request"},
     {"library_build", "scales", "terminal"},  # computing what the library stores; one scale of a run
     {"transfer"},  # a run's scales, coarse to fine
     {"runs"},  # the application layer: prepare, execute, save

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_main
 
 from neural_style import StyleSpec, TransferConfig, run_transfer
 from neural_style import objective as objective_module
@@ -27,6 +28,7 @@ from neural_style.library import (
     StyleLibrary,
     check_name,
 )
+from neural_style.library_blend import blend_entries
 from neural_style.library_build import add_style
 from neural_style.library_files import export_entry, import_entry
 
@@ -47,8 +49,10 @@ def library(tmp_path_factory) -> StyleLibrary:
     return lib
 
 
-def run(styles, config=ONE_SCALE) -> np.ndarray:
-    return run_transfer(CONTENT, styles, config).image
+@pytest.fixture
+def run(engine):
+    """``run(styles, config=ONE_SCALE)``: the output image (uint8) of tubingen with ``styles``."""
+    return lambda styles, config=ONE_SCALE: run_transfer(CONTENT, styles, config, engine=engine).image
 
 
 # Style targets are computed in float32 whatever the run's precision (scales.Networks.style_pass), so
@@ -76,7 +80,7 @@ def count_style_passes(monkeypatch) -> list:
 
 
 @PRECISIONS
-def test_a_stored_style_gives_the_bytes_of_its_file_without_its_forward_pass(library, monkeypatch, precision):
+def test_a_stored_style_gives_the_bytes_of_its_file_without_its_forward_pass(library, monkeypatch, precision, run):
     passes = count_style_passes(monkeypatch)
     config = replace(ONE_SCALE, precision=precision)
     from_file = run([StyleSpec(STARRY)], config)
@@ -107,9 +111,9 @@ def test_encoding_keeps_grams_beyond_float16_range_and_refuses_nothing_symmetric
 
 
 @PRECISIONS
-def test_a_stored_blend_runs_as_the_blend_of_its_parts(library, precision):
+def test_a_stored_blend_runs_as_the_blend_of_its_parts(library, precision, run):
     if "mix" not in library.names():
-        library.blend("mix", [("starry", 0.6), ("scream", 0.4)])
+        blend_entries(library, "mix", [("starry", 0.6), ("scream", 0.4)])
     config = replace(ONE_SCALE, precision=precision)
     blend = run([StyleSpec(library.get("mix"))], config)
     parts = run([StyleSpec(library.get("starry"), 0.6), StyleSpec(library.get("scream"), 0.4)], config)
@@ -121,7 +125,7 @@ def test_a_stored_blend_runs_as_the_blend_of_its_parts(library, precision):
     assert library.info("mix").provenance.blend_of == (("starry", 0.6), ("scream", 0.4))
 
 
-def test_export_then_import_into_an_empty_library_gives_the_same_run(library, tmp_path):
+def test_export_then_import_into_an_empty_library_gives_the_same_run(library, tmp_path, run):
     export_entry(library, "starry", tmp_path / "starry.npz")
     other = StyleLibrary(tmp_path / "other.sqlite")
     info = import_entry(other, tmp_path / "starry.npz")
@@ -131,7 +135,7 @@ def test_export_then_import_into_an_empty_library_gives_the_same_run(library, tm
         import_entry(other, tmp_path / "starry.npz")
 
 
-def test_each_scale_reads_the_stored_size_of_its_own_size(library, monkeypatch):
+def test_each_scale_reads_the_stored_size_of_its_own_size(library, monkeypatch, run):
     """Coarse-to-fine at 96 px with 2 scales: the 48 px scale asks for 52 px (Starry Night is 1.6:1, and
     its shortest side may not go under VGG-19's 32 px, as for the file) and the 96 px scale for 96."""
     from neural_style.library import StoredStyle
@@ -171,23 +175,23 @@ def test_four_concurrent_adders_leave_every_entry_and_an_intact_file(tmp_path):
         assert db.execute("SELECT count(*) FROM grams").fetchone()[0] == 4 * 2 * 2
 
 
-def test_cache_styles_adds_a_file_once_and_then_runs_from_the_library(tmp_path):
+def test_cache_styles_adds_a_file_once_and_then_runs_from_the_library(tmp_path, capfd):
     path = tmp_path / "cache.sqlite"
     args = ["-content_img", str(CONTENT), "-style_imgs", str(SCREAM), "-max_size", "64", "-max_iterations", "3",
             "--precision", "float32", "--library", str(path), "--cache_styles", "-q"]
-    first = cli(*args, "-o", str(tmp_path / "first.png"))
-    assert first.returncode == 0, first.stderr
+    code, _, err = run_main([*args, "-o", str(tmp_path / "first.png")], capfd)
+    assert code == 0, err
     entries = StyleLibrary(path).entries()
     assert [e.name for e in entries] == ["the_scream"] and entries[0].sizes == LADDER
-    second = cli(*args, "-o", str(tmp_path / "second.png"))
-    assert second.returncode == 0, second.stderr
+    code, _, err = run_main([*args, "-o", str(tmp_path / "second.png")], capfd)
+    assert code == 0, err
     assert len(StyleLibrary(path).entries()) == 1
     assert (tmp_path / "first.png").read_bytes() == (tmp_path / "second.png").read_bytes()
     record = (tmp_path / "second.json").read_text()
     assert '"lib:the_scream"' in record
 
 
-def test_a_segmented_entry_brings_its_regions_to_a_segmented_run(tmp_path):
+def test_a_segmented_entry_brings_its_regions_to_a_segmented_run(tmp_path, engine):
     """dpst_in1's style stored with its segmentation: the run matches the content's regions to the
     stored ones by colour, as it does with the files, and gets the same image."""
     lib = StyleLibrary(tmp_path / "seg.sqlite")
@@ -202,8 +206,8 @@ def test_a_segmented_entry_brings_its_regions_to_a_segmented_run(tmp_path):
     assert [r.colour for r in stored_regions] == [r.colour for r in file_regions]
     for stored, from_file in zip(stored_regions, file_regions, strict=True):
         assert stored.style_shares[0] == pytest.approx(from_file.style_shares[0], abs=1e-6)
-    from_library = run_transfer(DATA / "dpst_in1.png", stored_specs, seg_config).image
-    from_files = run_transfer(DATA / "dpst_in1.png", file_specs, seg_config).image
+    from_library = run_transfer(DATA / "dpst_in1.png", stored_specs, seg_config, engine=engine).image
+    from_files = run_transfer(DATA / "dpst_in1.png", file_specs, seg_config, engine=engine).image
     assert np.array_equal(from_library, from_files)
 
 
@@ -256,16 +260,17 @@ BAD = [
 
 
 @pytest.mark.parametrize("which, args, message", BAD, ids=[f"{b[0]}-{b[2][:20]}" for b in BAD])
-def test_bad_libraries_entries_and_names_end_in_one_line(library, tmp_path, which, args, message):
+def test_bad_libraries_entries_and_names_end_in_one_line(library, tmp_path, capfd, which, args, message):
     paths = damaged_libraries(library, tmp_path) | {"good": tmp_path / "good.sqlite"}
     if which == "good":
         shutil.copy(library.path, paths["good"])
     before = paths[which].read_bytes()
-    proc = cli(*args, "--library", str(paths[which])) if args[0] != "styles" else cli(
-        "styles", "--library", str(paths[which]), *args[1:])
-    assert proc.returncode == 2, proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], proc.stderr
+    argv = [*args, "--library", str(paths[which])] if args[0] != "styles" else [
+        "styles", "--library", str(paths[which]), *args[1:]]
+    code, _, err = run_main(argv, capfd)
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], err
     if which in ("foreign", "newer", "garbage"):
         assert paths[which].read_bytes() == before  # a file that is not ours is left alone
 

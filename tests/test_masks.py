@@ -5,9 +5,9 @@ from dataclasses import replace
 import cv2
 import numpy as np
 import pytest
-from conftest import DATA, STYLE_LAYERS, gram_distance, small
+from conftest import DATA, STYLE_LAYERS, content_distance, gram_distance, small
 
-from neural_style import StyleSpec, TransferConfig, stylize
+from neural_style import StyleSpec, TransferConfig, run_transfer
 from neural_style.errors import NeuralStyleError
 from neural_style.images import load_mask
 from neural_style.masks import clean_mask, read_mask, resize_mask, style_weight_maps
@@ -80,46 +80,52 @@ def test_a_half_grey_mask_gives_half_the_style_term_of_a_white_one(extractor):
     assert grey / white == pytest.approx(0.5, rel=1e-5)
 
 
-def test_all_white_mask_and_one_region_segmentation_reproduce_the_plain_run(tmp_path):
-    plain = stylize(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg")], PLAIN)
+@pytest.fixture(scope="module")
+def plain(engine) -> np.ndarray:
+    """tubingen x Starry Night under PLAIN, no mask (uint8)."""
+    return run_transfer(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg")], PLAIN, engine=engine).image
+
+
+def test_all_white_mask_and_one_region_segmentation_reproduce_the_plain_run(plain, engine):
     white = np.full((768, 1024), 255, np.uint8)
-    masked = stylize(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg", mask=white)], PLAIN)
+    masked = run_transfer(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg", mask=white)], PLAIN,
+                          engine=engine).image
     one_colour = np.zeros((768, 1024, 3), np.uint8)
     one_colour[:] = (0, 0, 255)  # a segmentation whose one region is the whole picture
     style_seg = np.zeros((640, 1024, 3), np.uint8)  # Starry Night's shape
     style_seg[:] = (0, 0, 255)
     specs, regions = segmentation_styles(one_colour, [StyleSpec(DATA / "starry_night.jpg")], [style_seg])
     assert len(regions) == 1 and regions[0].content_share == 1.0
-    segmented = stylize(DATA / "tubingen.jpg", specs, PLAIN)
+    segmented = run_transfer(DATA / "tubingen.jpg", specs, PLAIN, engine=engine).image
     assert masked.tobytes() == plain.tobytes()
     assert segmented.tobytes() == plain.tobytes()
 
 
-def test_weights_one_and_zero_reproduce_the_single_style_run():
-    single = stylize(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg")], PLAIN)
-    pair = stylize(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg", 1.0),
-                                           StyleSpec(DATA / "the_scream.jpg", 0.0)], PLAIN)
+def test_weights_one_and_zero_reproduce_the_single_style_run(plain, engine):
+    single = plain
+    pair = run_transfer(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg", 1.0),
+                                                StyleSpec(DATA / "the_scream.jpg", 0.0)], PLAIN, engine=engine).image
     difference = np.abs(single.astype(int) - pair.astype(int))
     print(f"max pixel difference {difference.max()}, mean {difference.mean():.4f}")
     assert difference.max() <= 1  # tolerance: one grey level (float summation order)
 
 
-def test_empty_mask_is_a_clear_error():
+def test_empty_mask_is_a_clear_error(engine):
     black = np.zeros((40, 30), np.float32)
     with pytest.raises(NeuralStyleError, match="mask is empty"):
-        stylize(DATA / "face.jpg", [StyleSpec(DATA / "starry_night.jpg", mask=black)], PLAIN)
+        run_transfer(DATA / "face.jpg", [StyleSpec(DATA / "starry_night.jpg", mask=black)], PLAIN, engine=engine)
 
 
 def region_distance(extractor, output, mask, style, style_mask=None):
     return gram_distance(extractor, output, style, resize_mask(mask, *output.shape[:2]), style_mask)
 
 
-def test_two_paintings_each_in_its_own_region(extractor):
+def test_two_paintings_each_in_its_own_region(extractor, engine):
     """face.jpg: Starry Night inside the person mask, The Scream outside; measured per region."""
     mask = load_mask(DATA / "face_mask.png")
     config = TransferConfig(scales=1, precision="float32", content_weight=5.0, max_size=SIZE, max_iterations=40)
-    out = stylize(DATA / "face.jpg", [StyleSpec(DATA / "starry_night.jpg", 1.0, mask),
-                                      StyleSpec(DATA / "the_scream.jpg", 1.0, 1.0 - mask)], config)
+    out = run_transfer(DATA / "face.jpg", [StyleSpec(DATA / "starry_night.jpg", 1.0, mask),
+                                           StyleSpec(DATA / "the_scream.jpg", 1.0, 1.0 - mask)], config, engine=engine).image
     out = out.astype(np.float32)
     starry, scream = small("starry_night.jpg", SIZE), small("the_scream.jpg", SIZE)
     inside = (region_distance(extractor, out, mask, starry), region_distance(extractor, out, mask, scream))
@@ -127,15 +133,6 @@ def test_two_paintings_each_in_its_own_region(extractor):
     print(f"inside: to A {inside[0]:.3f}, to B {inside[1]:.3f}; outside: to A {outside[0]:.3f}, to B {outside[1]:.3f}")
     assert inside[0] < 0.8 * inside[1]
     assert outside[1] < 0.8 * outside[0]
-
-
-def masked_content_distance(extractor, output, content, mask):
-    """relu4_2 distance to the photo inside a region."""
-    from neural_style.objective import extract_features
-
-    a, b = (extract_features(extractor, x)["block4_relu2"].numpy() for x in (output, content))
-    m = resize_mask(mask, *a.shape[:2])[:, :, None]
-    return float(np.linalg.norm(m * (a - b)) / np.linalg.norm(m * b))
 
 
 def ten_percent_mask(shape):
@@ -177,7 +174,7 @@ def test_style_push_does_not_grow_with_the_number_of_regions(extractor):
     assert 0.7 < ratio < 2.0
 
 
-def test_a_small_region_keeps_its_content(extractor):
+def test_a_small_region_keeps_its_content(extractor, engine):
     """Run end to end: the small region of the split run stays about as close to the photo as the
     same pixels of a plain run (measured 0.99 against 0.86 at content weight 100; the region's Gram
     must hold all of the painting's texture on its own, hence the gap), and is stylised."""
@@ -185,21 +182,22 @@ def test_a_small_region_keeps_its_content(extractor):
     mask = ten_percent_mask(content.shape[:2])
     style = DATA / "starry_night.jpg"
     config = TransferConfig(scales=1, precision="float32", max_size=SIZE, max_iterations=40)
-    split = stylize(content, [StyleSpec(style, 1.0, mask), StyleSpec(style, 1.0, 1.0 - mask)], config).astype(np.float32)
-    plain = stylize(content, [StyleSpec(style)], config).astype(np.float32)
+    split = run_transfer(content, [StyleSpec(style, 1.0, mask), StyleSpec(style, 1.0, 1.0 - mask)], config,
+                         engine=engine).image.astype(np.float32)
+    plain = run_transfer(content, [StyleSpec(style)], config, engine=engine).image.astype(np.float32)
     painting = small("starry_night.jpg", SIZE)
     stylised, photo = (region_distance(extractor, x, mask, painting) for x in (split, content))
-    keep_split, keep_plain = (masked_content_distance(extractor, x, content, mask) for x in (split, plain))
+    keep_split, keep_plain = (content_distance(extractor, x, content, mask) for x in (split, plain))
     print(f"small region: gram {stylised:.3f} (photo {photo:.3f}); content {keep_split:.3f} (plain run {keep_plain:.3f})")
     assert stylised < 0.7 * photo
     assert keep_split < 1.25 * keep_plain
 
 
-def test_segmentation_matches_sky_to_sky_and_water_to_water(extractor):
+def test_segmentation_matches_sky_to_sky_and_water_to_water(extractor, engine):
     specs, regions = segmentation_styles(DATA / "dpst_in1_mask.png", [StyleSpec(DATA / "dpst_in1_style.png")],
                                          [DATA / "dpst_in1_style_mask.png"])
     config = TransferConfig(scales=1, precision="float32", content_weight=5.0, max_size=SIZE, max_iterations=40)
-    out = stylize(DATA / "dpst_in1.png", specs, config).astype(np.float32)
+    out = run_transfer(DATA / "dpst_in1.png", specs, config, engine=engine).image.astype(np.float32)
     style = small("dpst_in1_style.png", SIZE)
     masks = {}
     for name, path in (("content", "dpst_in1_mask.png"), ("style", "dpst_in1_style_mask.png")):

@@ -29,14 +29,14 @@ def test_bfloat16_network_outputs_bfloat16_so_no_float32_copies_are_kept(vgg_wei
     assert {v.dtype.name for v in outputs.values()} == {"bfloat16"}
 
 
-def test_the_default_path_bfloat16_coarse_to_fine_reaches_the_float32_quality(extractor):
+def test_the_default_path_bfloat16_coarse_to_fine_reaches_the_float32_quality(extractor, engine):
     """The default schedule in bfloat16, two scales (96 and 192 px: the floor lowered to 72 px so that
     192 px keeps two; at the default floor that takes 352 px, which bfloat16 on a CPU without native
     bfloat16 ran for minutes), against the same run in float32."""
     results, runs = {}, {}
     for precision in ("float32", "bfloat16"):
         config = TransferConfig(max_size=192, max_iterations=12, precision=precision, min_scale_side=72)
-        runs[precision] = run_transfer(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg")], config)
+        runs[precision] = run_transfer(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg")], config, engine=engine)
         out = runs[precision].image.astype(np.float32)
         results[precision] = gram_distance(extractor, out, small("starry_night.jpg", 192))
     print(results)
@@ -45,7 +45,7 @@ def test_the_default_path_bfloat16_coarse_to_fine_reaches_the_float32_quality(ex
     assert results["bfloat16"] == pytest.approx(results["float32"], rel=0.05)
 
 
-def test_bfloat16_stalls_are_finished_in_float32_and_every_iteration_runs(tmp_path):
+def test_bfloat16_stalls_are_finished_in_float32_and_every_iteration_runs(tmp_path, engine):
     """L-BFGS in bfloat16 near a minimum: the rounding of the network hides further decrease (c325037
     stopped at 224-396 of 500 on every bench pair at 128 px); the run now finishes the scale in
     float32. Started from 250 float32 iterations at 64 px, bfloat16 stalled after 9 of 40 (a plain
@@ -53,10 +53,10 @@ def test_bfloat16_stalls_are_finished_in_float32_and_every_iteration_runs(tmp_pa
     bfloat16)."""
     near = tmp_path / "near.png"
     first = run_transfer(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg")],
-                         TransferConfig(max_size=64, max_iterations=250, precision="float32", scales=1))
+                         TransferConfig(max_size=64, max_iterations=250, precision="float32", scales=1), engine=engine)
     save_image(near, first.image)
     config = TransferConfig(max_size=64, max_iterations=40, precision="bfloat16", scales=1, init_img_type=str(near))
-    result = run_transfer(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg")], config)
+    result = run_transfer(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg")], config, engine=engine)
     (scale,) = result.scales
     print(scale)
     assert scale.float32_iterations > 0 and any("ABNORMAL" in m or "REDUCTION" in m for m in scale.messages)
@@ -65,10 +65,10 @@ def test_bfloat16_stalls_are_finished_in_float32_and_every_iteration_runs(tmp_pa
     assert result.stop_reason in ("completed", "evaluations") and scale.evaluations <= evaluation_budget(40)
 
 
-def test_scales_run_coarse_to_fine_and_report_one_progress(extractor):
+def test_scales_run_coarse_to_fine_and_report_one_progress(extractor, engine):
     steps = []
     config = TransferConfig(max_size=96, scales=2, scale_iterations=(12, 6), content_weight=5.0, min_scale_side=32)
-    result = run_transfer(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg")], config, steps.append)
+    result = run_transfer(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg")], config, steps.append, engine)
     assert result.image.shape == (72, 96, 3) and result.iterations == 18
     assert [s.iteration for s in steps] == list(range(1, 19)) and {s.max_iterations for s in steps} == {18}
     assert steps[11].image.shape == (36, 48, 3) and steps[12].image.shape == (72, 96, 3)
@@ -76,12 +76,13 @@ def test_scales_run_coarse_to_fine_and_report_one_progress(extractor):
     assert gram_distance(extractor, result.image.astype(np.float32), painting) < 0.5 * gram_distance(extractor, photo, painting)
 
 
-def test_masks_follow_the_pyramid(extractor):
+def test_masks_follow_the_pyramid(extractor, engine):
     """Two paintings on complementary masks, two scales: each region still ends nearer its own painting."""
     mask = load_mask(DATA / "face_mask.png")
     config = TransferConfig(max_size=96, scales=2, scale_iterations=(20, 10), content_weight=5.0, min_scale_side=32)
     out = run_transfer(DATA / "face.jpg", [StyleSpec(DATA / "starry_night.jpg", 1.0, mask),
-                                           StyleSpec(DATA / "the_scream.jpg", 1.0, 1.0 - mask)], config).image
+                                           StyleSpec(DATA / "the_scream.jpg", 1.0, 1.0 - mask)], config,
+                       engine=engine).image
     from neural_style.masks import resize_mask
 
     region = resize_mask(mask, *out.shape[:2])
@@ -134,21 +135,21 @@ def test_each_image_shape_traces_once_and_tensorflow_warns_of_no_retracing(monke
 
 
 @pytest.mark.parametrize("total", [1, 2])
-def test_fewer_iterations_than_scales_run_exactly_that_many(total):
+def test_fewer_iterations_than_scales_run_exactly_that_many(total, engine):
     """c325037 ran 3 iterations for --max_iterations 1 with 3 scales (the first scale was given -1)."""
     steps = []
     config = TransferConfig(max_size=128, scales=3, min_scale_side=32, max_iterations=total, precision="float32")
-    result = run_transfer(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg")], config, steps.append)
+    result = run_transfer(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg")], config, steps.append, engine)
     assert result.iterations == total == len(steps)
     assert result.scale_sizes == (64, 128)[-total:]
 
 
-def test_a_style_that_is_its_own_photo_converges_at_once_and_hands_nothing_on():
+def test_a_style_that_is_its_own_photo_converges_at_once_and_hands_nothing_on(engine):
     """Content and style met at the start (the style image is the content photo): the coarse scale
     converges in a few iterations, its unused ones are not pushed onto the expensive scale, and the
     output line says so."""
     config = TransferConfig(max_size=128, min_scale_side=32, precision="float32")  # 64 px then 128 px, 60/20
-    result = run_transfer(DATA / "dpst_in1.png", [StyleSpec(DATA / "dpst_in1.png")], config)
+    result = run_transfer(DATA / "dpst_in1.png", [StyleSpec(DATA / "dpst_in1.png")], config, engine=engine)
     coarse, fine = result.scales
     print(result.scales)
     assert coarse.stop_reason == "converged" and coarse.iterations < 10 and coarse.restarts == 0

@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import run_main
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -107,21 +108,18 @@ BAD_INPUTS = [
 ]
 
 
-def run_cli(args: list[str], **kwargs) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "cli.py", *args], cwd=ROOT, capture_output=True, text=True, env=env,
-                          timeout=180, **kwargs)
-
-
 @pytest.mark.parametrize("case, extra, message", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
-def test_bad_input_gets_one_line_and_exit_code_2(tmp_path, case, extra, message):
+def test_bad_input_gets_one_line_and_exit_code_2(tmp_path, capfd, monkeypatch, case, extra, message):
+    """In this process (the command's own handling; tests/test_planner.py and tests/test_tiling.py see
+    exit 2 and one line from a fresh process too)."""
     make_files(tmp_path)
+    monkeypatch.chdir(ROOT)  # BASE names its folders from the repository root
     before = {p: p.stat().st_mtime_ns for p in DATA.iterdir()}
     args = BASE + ["-o", str(tmp_path / "out.png")] + [a.replace("{tmp}", str(tmp_path)) for a in extra]
-    proc = run_cli(args)
-    lines = proc.stderr.strip().splitlines()
-    assert proc.returncode == 2, proc.stderr
-    assert len(lines) == 1 and lines[0].startswith("neural-style: error: "), proc.stderr
+    code, _, err = run_main(args, capfd)
+    lines = err.strip().splitlines()
+    assert code == 2, err
+    assert len(lines) == 1 and lines[0].startswith("neural-style: error: "), err
     assert message in lines[0]
     assert not list(tmp_path.glob("out*"))
     assert {p: p.stat().st_mtime_ns for p in DATA.iterdir()} == before  # no input touched
@@ -138,9 +136,26 @@ def as_at_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_the_command_stops_alike_on_either_signal_and_exits_128_plus_it():
+    """SIGINT and SIGTERM reach one handler (below, each is sent to a real run once): the first sets the
+    cancel token, a second raises at once; the exit code is 128 + the signal that came."""
+    from neural_style.cancel import CancelToken
+    from neural_style.terminal import StopSignal
+
+    for signum, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+        token = CancelToken()
+        stop = StopSignal(token)
+        stop(signum, None)
+        assert token.cancelled and stop.exit_code == code
+        with pytest.raises(KeyboardInterrupt):
+            stop(signum, None)
+    with pytest.raises(KeyboardInterrupt):  # 'styles': nothing watches a token
+        StopSignal(CancelToken(), raise_at_once=True)(signal.SIGTERM, None)
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130)])
 def test_a_signal_saves_the_best_image_and_its_record(tmp_path, signum, code):
-    """Ctrl-C or SIGTERM at iteration 5: image, record and earlier snapshots are kept; exit 128 + signal."""
+    """Ctrl-C at iteration 5: image, record and earlier snapshots are kept; exit 128 + signal."""
     out = tmp_path / "stopped.png"
     args = BASE + ["-max_iterations", "500", "-o", str(out), "--verbose", "--print_iterations", "1",
                    "--save_iterations", "2"]
@@ -228,9 +243,9 @@ main(sys.argv[2:])
 """
 
 
-@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143)])
 def test_a_signal_between_scales_saves_the_finished_scale(tmp_path, signum, code):
-    """SIGINT or SIGTERM while the second scale's targets are computed (timed by a hook, not a sleep):
+    """SIGTERM (as a service manager or a batch scheduler sends it) while the second scale's targets are computed (timed by a hook, not a sleep):
     the first scale's image is saved, enlarged to the output size, with its record; exit 128 + signal."""
     out = tmp_path / "between.png"
     args = BASE + ["-max_size", "96", "--scales", "2", "--min_scale_side", "32", "-max_iterations", "12", "-o", str(out)]
@@ -245,18 +260,19 @@ def test_a_signal_between_scales_saves_the_finished_scale(tmp_path, signum, code
     assert cv2.imread(str(out)).shape == (72, 96, 3)
 
 
-def test_no_earlier_output_record_or_snapshot_is_replaced(tmp_path):
+def test_no_earlier_output_record_or_snapshot_is_replaced(tmp_path, capfd, monkeypatch):
     """-o out.jpg then -o out.png share a record name; snapshots share their names too."""
+    monkeypatch.chdir(ROOT)  # BASE names its folders from the repository root
     args = BASE + ["-max_iterations", "2", "-q"]
-    first = run_cli(args + ["-o", str(tmp_path / "out.jpg")])
-    assert first.returncode == 0, first.stderr
+    code, _, err = run_main(args + ["-o", str(tmp_path / "out.jpg")], capfd)
+    assert code == 0, err
     record = (tmp_path / "out.json").read_bytes()
-    second = run_cli(args + ["-o", str(tmp_path / "out.png")])
-    assert second.returncode == 0, second.stderr
+    code, _, err = run_main(args + ["-o", str(tmp_path / "out.png")], capfd)
+    assert code == 0, err
     assert (tmp_path / "out.json").read_bytes() == record  # kept; the second run took out-1
     assert (tmp_path / "out-1.png").exists() and (tmp_path / "out-1.json").exists()
     (tmp_path / "shot_iter00001.png").write_bytes(b"an earlier run's snapshot")
-    third = run_cli(args + ["-o", str(tmp_path / "shot.png"), "--save_iterations", "1"])
-    assert third.returncode == 0, third.stderr
+    code, _, err = run_main(args + ["-o", str(tmp_path / "shot.png"), "--save_iterations", "1"], capfd)
+    assert code == 0, err
     assert (tmp_path / "shot_iter00001.png").read_bytes() == b"an earlier run's snapshot"
     assert (tmp_path / "shot-1_iter00001.png").exists() and (tmp_path / "shot-1.png").exists()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import gram_distance
+from conftest import content_distance, gram_distance, run_main
 
 from neural_style.checkpoints import checkpoint_path, load_checkpoint
 from neural_style.images import fit_longest_side, load_image
@@ -24,13 +24,11 @@ RUN = ["-content_img", str(DATA / "tubingen.jpg"), "-style_imgs", str(DATA / "st
        "--precision", "float32"]
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "cli.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
-
-
-def killed_after(output: Path, iterations: int, *extra: str) -> None:
-    """Start the run, SIGKILL it once its checkpoint holds at least ``iterations`` iterations."""
-    proc = subprocess.Popen([sys.executable, "cli.py", *RUN, *extra, "-o", str(output), "-q"], cwd=ROOT,
+def killed_after(output: Path, iterations: int, *extra: str, content: Path = DATA / "tubingen.jpg") -> None:
+    """Start the run in its own process, SIGKILL it once its checkpoint holds at least ``iterations``
+    iterations."""
+    run = ["-content_img", str(content), *RUN[2:]]
+    proc = subprocess.Popen([sys.executable, "cli.py", *run, *extra, "-o", str(output), "-q"], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 500
     while proc.poll() is None and time.monotonic() < deadline:
@@ -49,26 +47,29 @@ def killed_after(output: Path, iterations: int, *extra: str) -> None:
 
 def yardstick(extractor, path: Path) -> tuple[float, float]:
     """Gram distance to the painting and relu4_2 distance to the photo, at the output's size."""
-    from neural_style.objective import extract_features
-
     output = load_image(path).astype(np.float32)
     photo = fit_longest_side(load_image(DATA / "tubingen.jpg"), max(output.shape[:2]))
     style = fit_longest_side(load_image(DATA / "starry_night.jpg"), max(output.shape[:2]))
-    fo, fp = extract_features(extractor, output), extract_features(extractor, photo)
-    content = float(np.linalg.norm(fo["block4_relu2"] - fp["block4_relu2"]) / np.linalg.norm(fp["block4_relu2"]))
-    return gram_distance(extractor, output, style), content
+    return gram_distance(extractor, output, style), content_distance(extractor, output, photo)
 
 
 @pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
-def test_kill_9_halfway_then_resume_finishes_like_an_uninterrupted_run(optimizer, tmp_path, extractor):
-    whole = tmp_path / "whole.png"
-    assert cli(*RUN, "--optimizer", optimizer, "-o", str(whole), "-q").returncode == 0
+def test_kill_9_halfway_then_resume_finishes_like_an_uninterrupted_run(optimizer, tmp_path, extractor, engine, capfd):
+    from neural_style import StyleSpec, TransferConfig, run_transfer
+    from neural_style.checkpoints import Checkpointing
+    from neural_style.images import save_image
+
+    whole = tmp_path / "whole.png"  # the same run, uninterrupted (checkpoints every 10 as well), here
+    config = TransferConfig(max_size=96, max_iterations=60, scales=2, min_scale_side=32, precision="float32",
+                            optimizer=optimizer)
+    save_image(whole, run_transfer(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg")], config,
+                                   engine=engine, checkpointing=Checkpointing(10)).image)
     resumed = tmp_path / "resumed.png"
     killed_after(resumed, 30, "--optimizer", optimizer)
     record = json.loads(resumed.with_suffix(".json").read_text())
     assert record["status"] == "running" and not resumed.exists()
-    proc = cli("--resume", str(resumed.with_suffix(".json")), "-q")
-    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    code, _, err = run_main(["--resume", str(resumed.with_suffix(".json")), "-q"], capfd)
+    assert code == 0 and err == "", err
     record = json.loads(resumed.with_suffix(".json").read_text())
     assert record["iterations"] == 60 and record["stop_reason"] == "completed"
     assert [s["iterations"] for s in record["scales"]] == [45, 15]  # 60 split 3:1
@@ -81,56 +82,41 @@ def test_kill_9_halfway_then_resume_finishes_like_an_uninterrupted_run(optimizer
         assert abs(gram_r / gram_w - 1) < 0.02 and abs(content_r / content_w - 1) < 0.02
 
 
-def test_resume_refuses_changed_settings_or_inputs_and_finished_runs(tmp_path):
+def test_a_resume_refuses_changed_settings_or_inputs_not_another_memory_budget_nor_twice(tmp_path, monkeypatch, capfd):
+    """A resume compares the user's settings and the inputs' bytes, never the plan: the plan follows the
+    free memory of the moment (L-BFGS, or Adam where L-BFGS would not fit). Killed with plenty of memory
+    (L-BFGS), refused with another setting or an edited photo, then resumed where only Adam fits: it
+    finishes, its record keeping the setting asked for and the plan beside it; a second resume is refused."""
+    from dataclasses import replace
+
+    from neural_style import TransferConfig, planner
+
     content = tmp_path / "photo.jpg"
     content.write_bytes((DATA / "tubingen.jpg").read_bytes())
     output = tmp_path / "out.png"
-    run = ["-content_img", str(content), *RUN[2:]]
-    proc = subprocess.Popen([sys.executable, "cli.py", *run, "-o", str(output), "-q"], cwd=ROOT)
-    deadline = time.monotonic() + 300
-    while not checkpoint_path(output).exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    killed_after(output, 10, content=content)
     record = str(output.with_suffix(".json"))
-    changed = cli("--resume", record, "--style_weight", "5")
-    assert changed.returncode == 2
-    assert changed.stderr.strip().splitlines() == [
+    code, _, err = run_main(["--resume", record, "--style_weight", "5"], capfd)
+    assert code == 2
+    assert err.strip().splitlines() == [(
         f"neural-style: error: resume: --style_weight (10000.0 there, 5.0 now) differs from the record {record!r}; "
-        "a resumed run keeps its settings and inputs"]
+        "a resumed run keeps its settings and inputs")]
     content.write_bytes((DATA / "face.jpg").read_bytes())
-    edited = cli("--resume", record)
-    assert edited.returncode == 2 and f"the contents of {content}" in edited.stderr
+    code, _, err = run_main(["--resume", record], capfd)
+    assert code == 2 and f"the contents of {content}" in err
     content.write_bytes((DATA / "tubingen.jpg").read_bytes())
-    assert cli("--resume", record, "-q").returncode == 0
-    again = cli("--resume", record)
-    assert again.returncode == 2 and "already finished (completed); nothing to resume" in again.stderr
-    missing = cli("--resume", str(tmp_path / "nothing.json"))
-    assert missing.returncode == 2 and "resume: record not found" in missing.stderr
 
-
-def test_a_resume_under_another_memory_budget_is_not_refused(tmp_path):
-    """The plan follows the free memory of the moment (L-BFGS, or Adam where L-BFGS would not fit); a
-    resume compares the user's settings, never the plan. Killed with plenty of memory (L-BFGS), resumed
-    where only Adam fits: it finishes, its record keeping the setting asked for and the plan beside it."""
-    from dataclasses import replace
-
-    from neural_style import TransferConfig
-    from neural_style.planner import DEFAULT_SHARE, predict_peak
-
-    output = tmp_path / "resumed.png"
-    killed_after(output, 10)
     config = TransferConfig(max_size=96, max_iterations=60, scales=2, min_scale_side=32, precision="float32")
-    lbfgs, adam = (predict_peak(replace(config, optimizer=o), (72, 96), 0, "float32") for o in ("lbfgs", "adam"))
+    lbfgs, adam = (planner.predict_peak(replace(config, optimizer=o), (72, 96), 0, "float32") for o in ("lbfgs", "adam"))
     assert adam < lbfgs
-    available = int((lbfgs + adam) / 2 / DEFAULT_SHARE)  # a budget between the two
-    code = ("import neural_style.planner as planner\n"
-            f"planner.available_memory = lambda *args: {available}\n"
-            "from neural_style.cli import main\n"
-            f"main(['--resume', {str(output.with_suffix('.json'))!r}, '-q'])\n")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    record = json.loads(output.with_suffix(".json").read_text())
-    assert record["stop_reason"] == "completed" and output.exists()
-    assert record["config"]["optimizer"] == "lbfgs" and record["plan"]["optimizer"] == "adam"
-    assert record["iterations"] == 60
+    monkeypatch.setattr(planner, "available_memory", lambda *args: int((lbfgs + adam) / 2 / planner.DEFAULT_SHARE))
+    code, _, err = run_main(["--resume", record, "-q"], capfd)
+    assert code == 0, err
+    finished = json.loads(output.with_suffix(".json").read_text())
+    assert finished["stop_reason"] == "completed" and output.exists() and finished["iterations"] == 60
+    assert finished["config"]["optimizer"] == "lbfgs" and finished["plan"]["optimizer"] == "adam"
+
+    code, _, err = run_main(["--resume", record], capfd)
+    assert code == 2 and "already finished (completed); nothing to resume" in err
+    code, _, err = run_main(["--resume", str(tmp_path / "nothing.json")], capfd)
+    assert code == 2 and "resume: record not found" in err

@@ -140,7 +140,7 @@ def test_segmentation_count_mismatch_is_an_error():
                             [DATA / "dpst_in1_style_mask.png"])
 
 
-def test_a_segmented_run_weighs_content_by_the_segmentation_factor_and_masks_alone_do_not(extractor):
+def test_a_segmented_run_weighs_content_by_the_segmentation_factor_and_masks_alone_do_not(engine):
     """losses, "Segmentations": alpha * segmentation_content_factor when the style terms are regions of
     the style image (default 1: the same balance as unsegmented); a content mask alone (whole paintings
     as targets) keeps alpha whatever the factor."""
@@ -148,7 +148,7 @@ def test_a_segmented_run_weighs_content_by_the_segmentation_factor_and_masks_alo
     from neural_style.config import SEGMENTATION_CONTENT_FACTOR
     from neural_style.images import read_image
     from neural_style.masks import read_mask
-    from neural_style.scales import Engine, build_objective
+    from neural_style.scales import build_objective
     from neural_style.styles import prepare_styles
 
     content = read_image(DATA / "dpst_in1.png", "content", 64)
@@ -162,7 +162,7 @@ def test_a_segmented_run_weighs_content_by_the_segmentation_factor_and_masks_alo
         prepared = prepare_styles(styles, content.shape[:2], 1.0)
         for factor in (1.0, 8.0):
             config = TransferConfig(segmentation_content_factor=factor, precision="float32")
-            extractor_, targets, graphs = Engine().networks(config, "float32")
+            extractor_, targets, graphs = engine.networks(config, "float32")
             parts[label, factor] = build_objective(extractor_, targets, content, prepared, config, graphs)(x).parts
     assert SEGMENTATION_CONTENT_FACTOR == 2.0
     assert parts["segmented", 8.0]["content"] == pytest.approx(8 * parts["segmented", 1.0]["content"], rel=1e-5)
@@ -170,7 +170,7 @@ def test_a_segmented_run_weighs_content_by_the_segmentation_factor_and_masks_alo
     assert parts["masked", 8.0]["content"] == pytest.approx(parts["masked", 1.0]["content"], rel=1e-6)
 
 
-def test_crosswise_labels_take_their_counterparts_style(tmp_path, extractor):
+def test_crosswise_labels_take_their_counterparts_style(tmp_path, extractor, engine):
     """dpst_in21 (Tuebingen x The Starry Night) with the sky's and the town's colours swapped in the
     painting's segmentation: at the defaults, 128 px, the photo's sky must take the painting's village
     and the town its swirling sky, each output region nearer to its counterpart than to its own former
@@ -188,7 +188,7 @@ def test_crosswise_labels_take_their_counterparts_style(tmp_path, extractor):
     cv2.imwrite(str(tmp_path / "swapped.png"), swapped)
     specs, _ = segmentation_styles(DATA / "dpst_in21_mask.png", [StyleSpec(painting)], [tmp_path / "swapped.png"],
                                    128, 128)
-    out = run_transfer(DATA / "dpst_in21.png", specs, TransferConfig(max_size=128)).image.astype(np.float32)
+    out = run_transfer(DATA / "dpst_in21.png", specs, TransferConfig(max_size=128), engine=engine).image.astype(np.float32)
     style = fit_longest_side(load_image(painting), 128)
 
     def regions(segmentation: np.ndarray, shape) -> list[np.ndarray]:

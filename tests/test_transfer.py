@@ -12,16 +12,17 @@ SIZE = 96
 
 
 @pytest.fixture(scope="module")
-def starry_run(data_dir):
+def starry_run(data_dir, engine):
     config = TransferConfig(scales=1, precision="float32", max_size=SIZE, max_iterations=40)  # default weights
-    return run_transfer(data_dir / "tubingen.jpg", [StyleSpec(data_dir / "starry_night.jpg")], config)
+    return run_transfer(data_dir / "tubingen.jpg", [StyleSpec(data_dir / "starry_night.jpg")], config, engine=engine)
 
 
 @pytest.fixture(scope="module")
-def texture_run(data_dir):
+def texture_run(data_dir, engine):
     """The same style with no content term, from noise: what 'content lost' looks like."""
-    config = TransferConfig(scales=1, precision="float32", max_size=SIZE, max_iterations=40, content_weight=0.0, init_img_type="random")
-    return run_transfer(data_dir / "tubingen.jpg", [StyleSpec(data_dir / "starry_night.jpg")], config)
+    config = TransferConfig(scales=1, precision="float32", max_size=SIZE, max_iterations=40, content_weight=0.0,
+                            init_img_type="random")
+    return run_transfer(data_dir / "tubingen.jpg", [StyleSpec(data_dir / "starry_night.jpg")], config, engine=engine)
 
 
 def luminance_correlation(a: np.ndarray, b: np.ndarray) -> float:
@@ -55,11 +56,11 @@ def test_result_shape_and_report(starry_run):
     assert set(starry_run.parts) == {"content", "style", "tv"}
 
 
-def test_same_seed_gives_identical_bytes_and_another_seed_does_not(data_dir):
+def test_same_seed_gives_identical_bytes_and_another_seed_does_not(data_dir, engine):
     def run(seed):
         config = TransferConfig(scales=1, precision="float32", content_weight=5.0, max_size=48, max_iterations=5, init_img_type="random", seed=seed, optimizer="adam",
                                 learning_rate=5.0)
-        return stylize(data_dir / "tubingen.jpg", [data_dir / "the_scream.jpg"], config)
+        return run_transfer(data_dir / "tubingen.jpg", [data_dir / "the_scream.jpg"], config, engine=engine).image
 
     first, second, other = run(3), run(3), run(4)
     assert first.tobytes() == second.tobytes()
@@ -80,7 +81,7 @@ def test_style_image_keeps_its_aspect_ratio(data_dir, monkeypatch):
     assert seen[1] == (64, 50, 3)  # 1528x1200 scaled to a longest side of 0.5 * 128
 
 
-def test_the_chosen_start_image_is_where_the_run_starts(data_dir):
+def test_the_chosen_start_image_is_where_the_run_starts(data_dir, engine):
     """One Adam step of 0.01 grey levels from each init type: the result is the start image."""
     from neural_style.images import load_image, resize_to
 
@@ -91,7 +92,7 @@ def test_the_chosen_start_image_is_where_the_run_starts(data_dir):
     for init, expected in starts.items():
         config = TransferConfig(scales=1, precision="float32", max_size=64, max_iterations=1, init_img_type=init,
                                 optimizer="adam", learning_rate=0.01)
-        out = stylize(content, [style], config).astype(np.float32)
+        out = run_transfer(content, [style], config, engine=engine).image.astype(np.float32)
         assert out.shape == content.shape
         # rounding to uint8 and 0.01 of a step; an init file is decoded reduced (libjpeg), hence a mean
         assert np.abs(out - expected).mean() < 3.0, init

@@ -140,7 +140,9 @@ def blend(ctx, new, parts, dtype) -> None:
             pairs.append((name, float(weight)) if sep else (part, 1.0))
         except ValueError:
             raise NeuralStyleError(f"a blend part is NAME or NAME:WEIGHT. Received: {part!r}") from None
-    info = _library(ctx).blend(new, pairs, dtype)
+    from neural_style.library_blend import blend_entries
+
+    info = blend_entries(_library(ctx), new, pairs, dtype)
     click.echo(f"stored {info.name}: {_source(info)}, {len(info.sizes)} sizes, {_mb(info.nbytes)} MB", err=True)
 
 
