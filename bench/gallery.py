@@ -3,6 +3,7 @@
     python -m bench.gallery run    --out /tmp/gallery --sizes 128 256 512 --configs default s1
     python -m bench.gallery seg    --out /tmp/gallery --sizes 256 512
     python -m bench.gallery table  --out /tmp/gallery > table.md
+    python -m bench.gallery verdicts --out /tmp/gallery    # the segmentation verdicts alone, faster
     python -m bench.gallery sheets --out /tmp/gallery
 
 ``run`` stylises every content x style pair of PAIRS (real photos and paintings from ../shared/images)
@@ -289,9 +290,11 @@ def _region_distance(stick, output, style, out_mask, style_mask) -> float:
     return gram_distance(stick.model, output, style, out_mask, style_mask)
 
 
-def table_segmentations(out: Path, stick) -> None:
-    """Per set and size: the detail of every run (each output region against every style region), then
-    segmented against unsegmented, region by region, and the whole image's content distance."""
+def table_segmentations(out: Path, stick, detail_rows: bool = True) -> None:
+    """Per set and size: the detail of every run (each output region against every style region; not
+    with ``detail_rows`` False, the ``verdicts`` stage, which measures each region against its own
+    style region only), then segmented against unsegmented, region by region, and the whole image's
+    content distance."""
     from neural_style.images import fit_longest_side, load_image, resize_to
 
     detail, own = [], {}
@@ -310,16 +313,17 @@ def table_segmentations(out: Path, stick) -> None:
                 continue
             distance = _region_distance(stick, output, style, mask, style_regions[region])
             others = [_region_distance(stick, output, style, mask, m) for r, m in style_regions.items()
-                      if r != region and m.mean() >= 0.01]
+                      if r != region and m.mean() >= 0.01] if detail_rows else []
             own[name, size, run, region] = (distance, float(mask.mean()))
             cells.append(f"{region.split()[-1]} {distance:.3f} ({' '.join(f'{o:.3f}' for o in others)})")
         own[name, size, run, "content"] = (whole["content"], 1.0)
         record = json.loads(path.with_suffix(".json").read_text())
         detail.append(f"| {name} | {size} | {run} | {whole['gram']:.4f} | {whole['content']:.4f} | "
                       f"{edge_correlation(output, content):.3f} | {' '.join(_stops(record)) or '-'} | {'; '.join(cells)} |")
-    print("\n| set | size | run | gram | content | edges | early stops | region: Gram distance to its own style region (to the others) |")
-    print("|---|---|---|---|---|---|---|---|")
-    print("\n".join(detail))
+    if detail_rows:
+        print("\n| set | size | run | gram | content | edges | early stops | region: Gram distance to its own style region (to the others) |")
+        print("|---|---|---|---|---|---|---|---|")
+        print("\n".join(detail))
     runs = sorted({k[2] for k in own} - {"unseg"})
     print(f"\n| set | size | region (share) | unsegmented | {' | '.join(runs)} |\n|---|---|---|---{'|---' * len(runs)}|")
     for name, size, run, region in sorted(k for k in own if k[2] == "unseg"):
@@ -409,7 +413,7 @@ def sheets(out: Path, side: int = 200) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("stage", choices=("run", "seg", "table", "sheets", "census"))
+    parser.add_argument("stage", choices=("run", "seg", "table", "verdicts", "sheets", "census"))
     parser.add_argument("--out", type=Path, default=Path("/tmp/gallery"))
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256, 512])
     parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["default", "s1"])
@@ -425,6 +429,10 @@ def main() -> None:
         run_segmentations(args.out, args.sizes, args.seg_runs, args.sets)
     elif args.stage == "census":
         census([args.out, *args.more])
+    elif args.stage == "verdicts":
+        from bench.yardstick import Yardstick
+
+        table_segmentations(args.out, Yardstick(), detail_rows=False)
     elif args.stage == "table":
         from bench.yardstick import Yardstick
 

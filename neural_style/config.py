@@ -96,13 +96,29 @@ def _layers(name: str, layers: tuple[str, ...]) -> tuple[str, ...]:
     return canonical
 
 
-SEGMENTATION_CONTENT_FACTOR = 2.0
-"""A segmented run's content weight is this many times ``content_weight`` (losses: "Segmentations" has
-why a segmentation needs more than 1 even under the relative loss, and why less than the Gram formula's
-8). Chosen over the fourteen DPST sets at 256 px, factors 1, 2 and 4 (bench/results/segmentation-balance.md):
-at 1 every region ended nearer its own style region but 8 sets lost more than 10 % more of the photo than
-unsegmented; at 4 the photo was kept but 5 two-region sets had a region less stylised than unsegmented;
-2 is between on both. neural-style-tf uses one content weight for every run, that is 1."""
+def segmentation_content_factor(regions: float, factor: float | None = None) -> float:
+    """How many times ``content_weight`` a run weighs the content when its style terms target
+    ``regions`` regions of its style images (:func:`styles.effective_regions`: ``exp`` of the entropy
+    of the regions' shares of the content; 0 for an unsegmented run, which gets 1). The default
+    (``factor`` None) is ``max(regions, 1)``: the content weight grows with the number of regions, and
+    a segmentation of one colour is the unsegmented run.
+
+    Why (losses: "Segmentations" has the term): over the fourteen DPST sets at 256 px and factors 1, 2
+    and 4 (bench/results/segmentation-balance.md), the content distance a segmented run ends at, over
+    the unsegmented run's, falls like ``factor ** -0.2`` (exponents 0.17-0.40 set by set, median 0.22)
+    and grows with the effective region count (at factor 2: 0.86-0.93x for the four sets of 1.7-2.0
+    regions, 0.94-1.04x for the six of 2.3-2.9, 1.02-1.15x for the three of 3.1-3.2, 1.22x for the one
+    of 5.1). Each region is one more Gram to match, so the optimum lies farther from the photo the more
+    regions there are, and their share says how much of the photo each one moves. A factor equal to
+    the count keeps every set near its two-region balance at factor 2, where every region still ends
+    nearer its own style region. A fixed 2 (the previous default) left the 3.2- and 5.1-region sets at
+    1.15x and 1.22x; a fixed 4 left one region of five two-region sets less stylised than
+    unsegmented. Measured for 1.7 to 5.1 regions. neural-style-tf uses one content weight for every
+    run, that is 1; under ``--style_normalization gatys`` the absolute terms need more (8 for three
+    regions was the earlier default there)."""
+    if regions == 0:
+        return 1.0
+    return max(regions, 1.0) if factor is None else factor
 
 
 @dataclass(frozen=True)
@@ -128,8 +144,9 @@ class TransferConfig:
     distance and the town's layout kept where the Gram formula painted the moon over it), at -19 to
     +15 % content distance (bench/results/relative-loss.md, "The default on ten pairs"). ``--style_normalization
     gatys --max_iterations 500 --scales 3`` is the earlier default."""
-    segmentation_content_factor: float = SEGMENTATION_CONTENT_FACTOR
-    """A segmented run's content weight is this times ``content_weight`` (losses: "Segmentations")."""
+    segmentation_content_factor: float | None = None
+    """A segmented run's content weight is this times ``content_weight``; None: the effective number
+    of segmented regions (:func:`segmentation_content_factor`)."""
     content_layers: tuple[str, ...] = ("conv4_2",)
     content_layer_weights: tuple[float, ...] = ()
     """Empty: equal weights. Normalised to sum 1, then divided by the layer count (see losses)."""
@@ -203,8 +220,11 @@ class TransferConfig:
     styles (the styles' matched to the content's mean and spread); the content's colours are put back."""
 
     def __post_init__(self) -> None:
-        for name in ("content_weight", "style_weight", "tv_weight", "segmentation_content_factor"):
+        for name in ("content_weight", "style_weight", "tv_weight"):
             object.__setattr__(self, name, _check_number(name, getattr(self, name)))
+        if self.segmentation_content_factor is not None:  # None: the effective region count
+            object.__setattr__(self, "segmentation_content_factor",
+                               _check_number("segmentation_content_factor", self.segmentation_content_factor))
         object.__setattr__(self, "learning_rate", _check_number("learning_rate", self.learning_rate, strict=True))
         object.__setattr__(self, "style_scale", _check_number("style_scale", self.style_scale, strict=True))
         object.__setattr__(self, "noise_ratio", _check_number("noise_ratio", self.noise_ratio))

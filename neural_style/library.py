@@ -311,6 +311,22 @@ class StyleLibrary:
                 (style_id, size, region, layer, channels, dtype, scale, data, hashlib.sha256(data).hexdigest())
                 for (size, region, layer), (channels, dtype, scale, data) in blobs.items()])
 
+    def add_sizes(self, name: str, grams: Mapping[tuple[int, str, str], np.ndarray]) -> EntryInfo:
+        """Add Grams ``grams[(size, region, layer)]`` of more sizes to the entry ``name``, in its dtype;
+        rows it already has (another process added them first) are kept as they are."""
+        dtype = self.info(name).dtype
+        rows = []
+        for (size, region, layer), gram in grams.items():
+            data, scale = encode_gram(gram, dtype)
+            rows.append((size, region, layer, gram.shape[0], dtype, scale, data, hashlib.sha256(data).hexdigest()))
+        with self._transaction() as db:
+            found = db.execute("SELECT id FROM styles WHERE name = ?", (name,)).fetchone()
+            if found is None:
+                raise self._unknown(db, name)
+            db.executemany("INSERT OR IGNORE INTO grams VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           [(found[0], *row) for row in rows])
+        return self.info(name)
+
     def remove(self, name: str) -> None:
         with self._transaction() as db:
             if db.execute("DELETE FROM styles WHERE name = ?", (name,)).rowcount == 0:

@@ -46,16 +46,20 @@ squares it inside the Gram. The two agree for black-and-white masks; linear weig
 (a small region gets quadratically weaker style) and splits the style weight between masks.
 
 Segmentations (``--content_seg``): the content weight is ``alpha`` times
-``config.SEGMENTATION_CONTENT_FACTOR`` (2). Region ``k`` (share ``a_k`` of the output, target ``A_k`` from
-the style's same-coloured region) adds ``a_k R ||G_k - A_k||^2 / ||A_k||^2``; since ``sum_k a_k = 1`` the
-style term is the share-weighted mean of the regions' relative errors, the measure of the unsegmented
-``R ||G - A||^2 / ||A||^2``, and its gradient at a pixel of region ``k`` is the unsegmented one's with
-``A_k`` for ``A``: at the photo the segmented pull is about the unsegmented one's. But a region's target
-lies farther from the photo's region than the whole painting from the whole photo, so the pull lasts
-longer and the output ends farther from the photo; the factor 2 brings it back to about the
-unsegmented run's distance while every region still ends nearer its own target (chosen over the
-fourteen DPST sets). With ``--style_normalization gatys`` use 8 (each region's term is absolute there,
-and grows with how far its target lies). Masks alone (``--style_mask``) always keep ``alpha``: their
+``config.segmentation_content_factor(K)``, by default ``K``, the effective number of regions
+(``exp(-sum_k a_k ln a_k)``, :func:`styles.effective_regions`). Region ``k`` (share ``a_k`` of the
+output, target ``A_k`` from the style's same-coloured region) adds ``a_k R ||G_k - A_k||^2 / ||A_k||^2``;
+since ``sum_k a_k = 1`` the style term is the share-weighted mean of the regions' relative errors, the
+measure of the unsegmented ``R ||G - A||^2 / ||A||^2``, and its gradient at a pixel of region ``k`` is
+the unsegmented one's with ``A_k`` for ``A``: at the photo the segmented pull is about the unsegmented
+one's. But a region's target lies farther from the photo's region than the whole painting from the
+whole photo, and each region is one more Gram the output can match, so the pull lasts longer and the
+output ends farther from the photo the more regions there are: over the fourteen DPST sets the content
+distance, over the unsegmented run's, grows with ``K`` and falls like ``factor ** -0.2``, and a factor
+of ``K`` keeps each set near the unsegmented run's distance while every region still ends nearer its
+own target (the measurements are at ``config.segmentation_content_factor``). With
+``--style_normalization gatys`` the terms are absolute and grow with how far their targets lie: 8 was
+that formula's factor for three regions. Masks alone (``--style_mask``) always keep ``alpha``: their
 style targets are whole paintings.
 
 Colour control (``--color_transfer``, ``--luminance_only``), Gram formula only: a recoloured style's

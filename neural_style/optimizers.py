@@ -16,6 +16,7 @@ from types import MappingProxyType
 
 import numpy as np
 import scipy.optimize
+from threadpoolctl import threadpool_limits
 
 from neural_style.cancel import CancelToken
 
@@ -203,6 +204,12 @@ MAX_LBFGS_RESTARTS = 1
 """Fresh starts L-BFGS-B may make in a row, without progress in between, after a failed line search
 (see run_lbfgs). A failing start costs up to LINE_SEARCH_STEPS evaluations; in bfloat16 none is made
 (scales.optimise goes on in float32 instead)."""
+LBFGS_BLAS_THREADS = 1
+"""BLAS threads while scipy's L-BFGS-B runs. Its vector work is small (``O(m n)`` a step), and with the
+BLAS's default of one thread per core the threads wait for each other whenever the cores are busy, as
+they are when other processes share the machine: 100 steps over a 96x72 image's 20,736 values took
+6.3 s of CPU with 2 threads on a loaded 2-core machine and 0.18 s with one, a 512 px step 482 against
+205 ms (bench/results/speed.md, "L-BFGS-B and BLAS threads"). TensorFlow's thread pools are not BLAS."""
 LINE_SEARCH_STEPS = 10
 """Evaluations one L-BFGS-B line search may make (scipy's ``maxls``; its default is 20). With the first
 trial step scaled (FIRST_STEP) an iteration takes about 1.07 evaluations, so a search that has not
@@ -270,12 +277,13 @@ def run_lbfgs(
             result = evaluate(x)
             first.update(x=x, result=result)
             scale = first_step_scale(result.gradient)
-            outcome = scipy.optimize.minimize(
-                fun, x, jac=True, method="L-BFGS-B", bounds=scipy.optimize.Bounds(PIXEL_MIN, PIXEL_MAX),
-                callback=on_iteration,
-                options={"maxiter": remaining, "maxfun": 4 * remaining + 50, "ftol": 0.0, "gtol": 0.0,
-                         "maxls": LINE_SEARCH_STEPS},
-            )
+            with threadpool_limits(limits=LBFGS_BLAS_THREADS, user_api="blas"):
+                outcome = scipy.optimize.minimize(
+                    fun, x, jac=True, method="L-BFGS-B", bounds=scipy.optimize.Bounds(PIXEL_MIN, PIXEL_MAX),
+                    callback=on_iteration,
+                    options={"maxiter": remaining, "maxfun": 4 * remaining + 50, "ftol": 0.0, "gtol": 0.0,
+                             "maxls": LINE_SEARCH_STEPS},
+                )
             messages.append(str(outcome.message))
             reason = _lbfgs_stop(outcome, tracker.iterations >= max_iterations)
             progressed = tracker.iterations > before[0] and tracker.best_total < before[1]

@@ -82,8 +82,9 @@ class Prepared:
 
 def _cache_styles(library: StyleLibrary, specs: Sequence[StyleSpec], segmentation: Segmentation | None,
                   config: TransferConfig) -> tuple[list[StyleSpec], Segmentation | None]:
-    """Each style file (with its segmentation) replaced by its library entry, added on first use; the
-    segmentation left is the content's only."""
+    """Each style file (with its segmentation) replaced by its library entry, added on first use with
+    the sizes this run needs (more added when a later run needs them); the segmentation left is the
+    content's only."""
     from neural_style.library_build import find_or_add
 
     segs = iter(segmentation.styles if segmentation else ())
@@ -92,7 +93,8 @@ def _cache_styles(library: StyleLibrary, specs: Sequence[StyleSpec], segmentatio
         if isinstance(spec.image, StoredStyle):
             out.append(spec)
             continue
-        stored = find_or_add(library, spec.image, next(segs, None), config.weights, config.pooling_type)
+        stored = find_or_add(library, spec.image, next(segs, None), config.weights, config.pooling_type,
+                             round(config.style_scale * config.max_size))
         out.append(replace(spec, image=stored))
     return out, None if segmentation is None else Segmentation(segmentation.content)
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from neural_style import losses, tiling
 from neural_style.cancel import CancelToken
-from neural_style.config import TransferConfig
+from neural_style.config import TransferConfig, segmentation_content_factor
 from neural_style.features import build_feature_extractor
 from neural_style.layers import feature_size
 from neural_style.masks import masks_for_layers
@@ -22,7 +22,7 @@ from neural_style.optimizers import OPTIMIZERS, Callback, OptimizationResult
 from neural_style.styles import (
     PreparedStyle,
     recolour_gains,
-    segmented,
+    effective_regions,
     style_grams,
     style_terms,
 )
@@ -79,15 +79,18 @@ def build_objective(extractor, targets: TargetPass, content: np.ndarray, styles:
                     config: TransferConfig, graphs: LossGraphs | None = None,
                     grams: Sequence[dict[str, np.ndarray]] | None = None, scale: float | None = None,
                     gains: Sequence[dict[str, float]] | None = None,
-                    style_targets: TargetPass | None = None) -> Objective:
+                    style_targets: TargetPass | None = None, regions: float | None = None) -> Objective:
     """Targets computed once, outside the gradient path, for one image size: the content's by ``targets``
     (the run's precision, so the photo itself has zero content loss), the styles' by ``style_targets``
     (:meth:`Networks.style_pass`; ``targets`` if None). A segmented run's content weight is
-    ``segmentation_content_factor`` times the content weight (losses: "Segmentations").
+    :func:`config.segmentation_content_factor` times the content weight (losses: "Segmentations").
     ``grams``, ``scale``, ``gains``: a tile's whole-image style Grams, size factor and recoloured styles'
     gains (:func:`run_tiled_scale`). With ``style_normalization`` relative each term's layers are
-    weighted by :func:`losses.relative_style_factor` of their targets."""
-    content_weight = config.content_weight * (config.segmentation_content_factor if segmented(styles) else 1.0)
+    weighted by :func:`losses.relative_style_factor` of their targets. ``regions``: the whole image's
+    :func:`styles.effective_regions` (a tile's cropped masks would change it; None: from ``styles``)."""
+    regions = effective_regions(styles) if regions is None else regions
+    factor = segmentation_content_factor(regions, config.segmentation_content_factor)
+    content_weight = config.content_weight * factor
     content_targets = targets.features(content, config.content_layers)
     if config.style_normalization == "relative":  # a recoloured style needs no gain (losses: "Relative")
         gains = [dict.fromkeys(config.style_layers, 1.0) for _ in styles]
@@ -241,6 +244,8 @@ def run_tiled_scale(networks: Networks, content: np.ndarray, styles: Sequence[Pr
         return (visit * per_visit + step) * iterations // (visits * per_visit)
     result, reason, visit = None, "completed", first_visit
 
+    regions = effective_regions(styles)
+
     def objective_for(tile: tiling.Tile) -> ObjectiveFactory:
         crop = [replace(s, mask=None if s.mask is None else s.mask[tile.box]) for s in styles]
 
@@ -252,7 +257,7 @@ def run_tiled_scale(networks: Networks, content: np.ndarray, styles: Sequence[Pr
                               recolour_gains(style_pass, styles, config.style_layers)))
             whole_grams, gains = grams[0]
             return build_objective(extractor, targets, content[tile.box], crop, config, graphs, whole_grams, scale,
-                                   gains)
+                                   gains, regions=regions)
         return make
 
     for visit in range(first_visit, visits):

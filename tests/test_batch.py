@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -249,10 +250,13 @@ def test_progress_lines_per_job_when_not_a_terminal(tmp_path):
                                               for k, job in enumerate(summary.jobs)]
 
 
-def test_the_same_outputs_on_a_local_two_cpu_ray(local_batch, tmp_path):
+def test_the_same_outputs_on_a_local_two_cpu_ray(local_batch, tmp_path, monkeypatch):
     import ray  # the test install has the ray extra (setup.cfg: test)
 
     out, _, _, _ = local_batch
+    # Ray runs its workers at nice 15: beside the other test workers they got almost no CPU (265 s for
+    # what takes 20 s alone). A user's batch has the machine to itself; the suite's does not.
+    monkeypatch.setenv("RAY_worker_niceness", "0")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:  # one photo's four jobs, split over the two workers (one image size: size_groups)
         summary = run_batch([str(CONTENTS[1])], STYLES, CONFIG, GRID, tmp_path, ray="auto")
@@ -273,5 +277,5 @@ def test_on_a_terminal_one_line_shows_the_batch_bar_with_eta_and_the_job_bar(tmp
               listener=BatchProgress(1, stream=stream))
     frames = stream.getvalue().split("\r")
     assert any(f.startswith("batch [") and "0/2 | face__starry_night [" in f and "loss" in f for f in frames)
-    assert any("1/2 ETA 0:0" in f for f in frames)  # after the first job: the time the second will take
+    assert any(re.search(r"1/2 ETA \d+:\d\d", f) for f in frames)  # after the first job: the second's time
     assert frames[-1].rstrip().endswith("2/2")

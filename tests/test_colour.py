@@ -12,7 +12,7 @@ from neural_style import StyleSpec, TransferConfig, colour, run_transfer
 from neural_style.images import read_image
 from neural_style.objective import extract_features
 
-SIZE = 96
+SIZE = 80
 CONTENT, STYLE = DATA / "tubingen.jpg", DATA / "starry_night.jpg"
 BASE = TransferConfig(max_size=SIZE, scales=1, max_iterations=40, precision="float32")
 

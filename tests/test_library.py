@@ -176,19 +176,33 @@ def test_four_concurrent_adders_leave_every_entry_and_an_intact_file(tmp_path):
 
 
 def test_cache_styles_adds_a_file_once_and_then_runs_from_the_library(tmp_path, capfd):
+    """A 64 px run stores the ladder's 128 px Grams only (all it needs: below the smallest stored size
+    the smallest is used); a second run takes them from the library and gives the same bytes; a 160 px
+    run adds the 256 px size to the same entry, and gives the bytes of a run from a fully stored style."""
     path = tmp_path / "cache.sqlite"
-    args = ["-content_img", str(CONTENT), "-style_imgs", str(SCREAM), "-max_size", "64", "-max_iterations", "3",
+    args = ["-content_img", str(CONTENT), "-style_imgs", str(SCREAM), "-max_iterations", "3",
             "--precision", "float32", "--library", str(path), "--cache_styles", "-q"]
-    code, _, err = run_main([*args, "-o", str(tmp_path / "first.png")], capfd)
+    code, _, err = run_main([*args, "-max_size", "64", "-o", str(tmp_path / "first.png")], capfd)
     assert code == 0, err
     entries = StyleLibrary(path).entries()
-    assert [e.name for e in entries] == ["the_scream"] and entries[0].sizes == LADDER
-    code, _, err = run_main([*args, "-o", str(tmp_path / "second.png")], capfd)
+    assert [e.name for e in entries] == ["the_scream"] and entries[0].sizes == (128,)
+    code, _, err = run_main([*args, "-max_size", "64", "-o", str(tmp_path / "second.png")], capfd)
     assert code == 0, err
     assert len(StyleLibrary(path).entries()) == 1
     assert (tmp_path / "first.png").read_bytes() == (tmp_path / "second.png").read_bytes()
     record = (tmp_path / "second.json").read_text()
     assert '"lib:the_scream"' in record
+    code, _, err = run_main([*args, "-max_size", "160", "-o", str(tmp_path / "larger.png")], capfd)
+    assert code == 0, err
+    (entry,) = StyleLibrary(path).entries()
+    assert entry.sizes == (128, 256)
+    full = StyleLibrary(tmp_path / "full.sqlite")
+    add_style(full, "scream", SCREAM, sizes=(128, 256, 512), dtype=entry.dtype)
+    code, _, err = run_main(["-content_img", str(CONTENT), "-style_imgs", "lib:scream", "-max_iterations", "3",
+                             "--precision", "float32", "--library", str(tmp_path / "full.sqlite"), "-q",
+                             "-max_size", "160", "-o", str(tmp_path / "from_full.png")], capfd)
+    assert code == 0, err
+    assert (tmp_path / "larger.png").read_bytes() == (tmp_path / "from_full.png").read_bytes()
 
 
 def test_a_segmented_entry_brings_its_regions_to_a_segmented_run(tmp_path, engine):

@@ -61,9 +61,9 @@ _CONFIG_OPTIONS = [
     click.option("--style_normalization", default=DEFAULTS.style_normalization, show_default=True,
                  help="Each style layer's term: gatys (the papers') or relative (its error over its target's "
                  "size; the layers' balance adapts to the painting; see README: Losses)."),
-    click.option("--segmentation_content_factor", type=float, default=DEFAULTS.segmentation_content_factor,
-                 show_default=True, help="With --content_seg the content weight is this times --content_weight "
-                 "(1: neural-style-tf's)."),
+    click.option("--segmentation_content_factor", type=float, default=None,
+                 help="With --content_seg the content weight is this times --content_weight (default: the number "
+                 "of regions, counted by their shares of the photo; 1: neural-style-tf's)."),
     click.option("--content_layers", **LIST, help="Default conv4_2. Papers' (relu4_2) or Keras-style names."),
     click.option("--style_layers", **LIST, help="Default relu1_1 relu2_1 relu3_1 relu4_1 relu5_1."),
     click.option("--content_layer_weights", **LIST, help="One per content layer (default equal)."),

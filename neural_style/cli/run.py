@@ -102,7 +102,8 @@ def _resolve_mask(name: str, opts: dict, what: str) -> Path:
 @click.option("--library", default=None, help="Style library file (default: $NEURAL_STYLE_LIBRARY, else "
               "~/.local/share/neural-style/styles.sqlite); --style_imgs lib:NAME uses its entries.")
 @click.option("--cache_styles", is_flag=True, help="Add each style image file to the library on first use "
-              "and take its Grams from there (later runs skip its forward passes).")
+              "(the sizes this run needs; a larger run adds more) and take its Grams from there (later runs "
+              "skip its forward passes).")
 @click.option("--checkpoint_iterations", type=int, default=0, show_default=True,
               help="Every N iterations save where the run stands (OUTPUT.checkpoint.npz) for --resume.")
 @click.option("--resume", default=None, help="Continue a killed or interrupted run from its checkpoint: "
