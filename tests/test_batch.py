@@ -134,7 +134,7 @@ def test_an_old_summary_still_reads():
     assert data["jobs"][0]["status"] == "done" and data["jobs"][0]["params"] == {"style_weight": "1e3"}
 
 
-def test_killed_with_sigkill_then_run_again_finishes_only_what_is_missing(tmp_path):
+def test_killed_with_sigkill_then_run_again_finishes_only_what_is_missing(tmp_path, capfd):
     args = ["--contents", str(CONTENTS[0]), "--style_imgs", *map(str, STYLES), "--grid", GRID, *OPTIONS,
             "--out", str(tmp_path), "-q"]
     proc = subprocess.Popen([sys.executable, "cli.py", "batch", *args], cwd=ROOT, stdout=subprocess.DEVNULL,
@@ -147,8 +147,8 @@ def test_killed_with_sigkill_then_run_again_finishes_only_what_is_missing(tmp_pa
     finished = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("*__*.*")}
     finished_jobs = {Path(name).stem for name in finished if name.endswith(".json")}
     assert 2 <= len(finished_jobs) < 4  # one photo: four jobs
-    again = batch_cli(*args)
-    assert again.returncode == 0 and again.stdout == "" and again.stderr == ""  # -q: nothing at all
+    code, out, err = run_main(["batch", *args], capfd)  # run again in this process: the kill was the child's
+    assert code == 0 and out == "" and err == ""  # -q: nothing at all
     data = read_summary(tmp_path / "batch.json")
     status = {job["name"]: job["status"] for job in data["jobs"]}
     assert {n for n, s in status.items() if s == "skipped"} == finished_jobs

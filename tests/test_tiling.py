@@ -178,7 +178,7 @@ def test_a_tiled_scale_resumed_after_a_tile_gives_the_same_bytes(runs, engine):
     assert resumed.iterations == tiled.iterations
 
 
-def test_the_planner_tiles_a_run_that_fits_no_other_way():
+def test_the_planner_tiles_a_run_that_fits_no_other_way(engine):
     from neural_style import run_transfer
     from neural_style.features import resolve_precision
     from neural_style.planner import predict_peak
@@ -190,7 +190,7 @@ def test_the_planner_tiles_a_run_that_fits_no_other_way():
     assert predict_peak(TransferConfig(optimizer="adam", max_size=192), shape, precision=precision) > budget  # Adam would not fit
     config = TransferConfig(max_size=192, max_iterations=6, scales=1, tile_overlap=32, max_memory=budget)
     with pytest.warns(RuntimeWarning, match="in 128 px tiles"):
-        result = run_transfer(DATA / "tubingen.jpg", [DATA / "starry_night.jpg"], config)
+        result = run_transfer(DATA / "tubingen.jpg", [DATA / "starry_night.jpg"], config, engine=engine)
     assert result.image.shape[:2] == shape and result.scales[0].iterations == 6
 
 
