@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_main
 
 from neural_style import TransferConfig
 from neural_style.errors import NeuralStyleError
@@ -113,15 +114,14 @@ def test_a_refusal_offers_a_size_that_fits_in_the_run_s_own_precision():
     assert sides["float32"] < sides["bfloat16"]
 
 
-def test_a_budget_too_small_for_any_plan_exits_2_before_the_network_is_built(tmp_path):
-    proc = subprocess.run([sys.executable, "cli.py", "-content_img", str(DATA / "tubingen.jpg"), "-style_imgs",
-                           str(DATA / "starry_night.jpg"), "--max_size", "2048", "--max_memory", "300M", "-o",
-                           str(tmp_path / "out.png"), "-v"], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 2
-    errors = [line for line in proc.stderr.splitlines() if line.startswith("neural-style:")]
+def test_a_budget_too_small_for_any_plan_exits_2_before_the_network_is_built(tmp_path, capfd):
+    code, _, err = run_main(["-content_img", str(DATA / "tubingen.jpg"), "-style_imgs", str(DATA / "starry_night.jpg"),
+                             "--max_size", "2048", "--max_memory", "300M", "-o", str(tmp_path / "out.png"), "-v"], capfd)
+    assert code == 2
+    errors = [line for line in err.splitlines() if line.startswith("neural-style:")]
     assert errors == ["neural-style: error: 1024 px needs ~" + errors[0].split("needs ~")[1]]
     assert "is too small for any run" in errors[0]
-    assert "iteration" not in proc.stderr and not (tmp_path / "out.json").exists()
+    assert "iteration" not in err and not (tmp_path / "out.json").exists()
 
 
 def test_enlarge_lets_max_size_enlarge_the_photo_and_only_with_it():

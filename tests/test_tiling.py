@@ -3,13 +3,11 @@ measure, resuming inside a tiled scale, the planner's tiles and the CLI's tile o
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import gram_distance, small
+from conftest import gram_distance, run_main, small
 
 from neural_style import StyleSpec, TransferConfig, tiling
 from neural_style.images import fit_longest_side, load_image
@@ -200,10 +198,9 @@ def test_the_planner_tiles_a_run_that_fits_no_other_way(engine):
     (["--tile_sweeps", "0"], "tile_sweeps must be a whole number from 1"),
     (["--max_size", "2048", "--enlarge", "--max_memory", "1500M", "--tile", "1024"], "with L-BFGS in 1024 px tiles"),
 ])
-def test_bad_tile_options_exit_2_with_one_line(args, message, tmp_path):
-    proc = subprocess.run([sys.executable, "cli.py", "-content_img", str(DATA / "tubingen.jpg"), "-style_imgs",
-                           str(DATA / "starry_night.jpg"), *args, "-o", str(tmp_path / "out.png")], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], proc.stderr
+def test_bad_tile_options_exit_2_with_one_line(args, message, tmp_path, capfd):
+    code, _, err = run_main(["-content_img", str(DATA / "tubingen.jpg"), "-style_imgs", str(DATA / "starry_night.jpg"),
+                             *args, "-o", str(tmp_path / "out.png")], capfd)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], err
