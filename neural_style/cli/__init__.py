@@ -2,8 +2,9 @@
 
 ``neural-style [options]`` repaints a photo (:mod:`neural_style.cli.run`); ``neural-style batch ...``
 runs many (:mod:`neural_style.cli.batch`); ``neural-style styles ...`` manages the style library
-(:mod:`neural_style.cli.styles`). Both end bad input with one line on stderr
-and exit code 2, and keep TensorFlow's chatter off the terminal unless ``-v``.
+(:mod:`neural_style.cli.styles`); ``neural-style studio`` serves the web app (:mod:`neural_style.cli.studio`).
+All end bad input with one line on stderr and exit code 2, and keep TensorFlow's chatter off the terminal
+unless ``-v``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if verbose:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # TensorFlow's warnings, not its info lines
     cancel = CancelToken()  # set by Ctrl-C and SIGTERM; the run checks it between iterations
-    stop = StopSignal(cancel, raise_at_once=args[:1] == ["styles"])
+    stop = StopSignal(cancel, raise_at_once=args[:1] in (["styles"], ["studio"]))
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with quiet_native_output(not verbose):
@@ -43,6 +44,10 @@ def main(argv: Sequence[str] | None = None) -> None:
 
                 group.main(normalize_argv(args[1:], long_option_names()), prog_name="neural-style styles",
                            standalone_mode=False)
+            elif args[:1] == ["studio"]:
+                from neural_style.cli import studio
+
+                studio.command.main(args[1:], prog_name="neural-style studio", standalone_mode=False)
             elif args[:1] == ["batch"]:
                 from neural_style.cli import batch
 

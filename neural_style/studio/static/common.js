@@ -1,0 +1,50 @@
+// What the page's modules share: requests to the studio's API (every error an ApiError carrying the
+// server's one-line message) and building elements.
+
+export class ApiError extends Error {}
+
+async function request(url, options = {}) {
+  let response;
+  try {
+    response = await fetch(url, options);
+  } catch {
+    throw new ApiError("the studio is not answering: is it still running?");
+  }
+  const body = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(body?.error ?? `${response.status} ${response.statusText}`);
+  return body;
+}
+
+export const getJSON = (url) => request(url);
+
+export const postJSON = (url, data) =>
+  request(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });
+
+/** Send a file or blob as the raw request body. */
+export const postFile = (url, blob) => request(url, { method: "POST", body: blob });
+
+/** Show an error's message in `element` (a role="alert" paragraph); null hides it. */
+export function showError(element, error) {
+  element.textContent = error ? error.message ?? String(error) : "";
+  element.hidden = !error;
+}
+
+/** Run `work`, showing its error in `element`; returns its result, or undefined when it failed. */
+export async function reporting(element, work) {
+  showError(element, null);
+  try {
+    return await work();
+  } catch (error) {
+    showError(element, error);
+    if (!(error instanceof ApiError)) console.error(error);
+  }
+}
+
+export const $ = (id) => document.getElementById(id);
+
+/** A new element with these properties and children (null children are left out). */
+export function element(tag, props = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children.filter((child) => child !== null));
+  return node;
+}
