@@ -11,7 +11,7 @@ LAYERS: list[set[str]] = [
     {"errors", "version", "argv", "jpeg", "grams", "losses", "tiling", "cancel"},  # no package imports
     {"layers", "optimizers"},
     {"config", "features", "images", "weights", "terms"},  # configuration, decoding, the network, loss terms
-    {"colour", "masks", "planner", "checkpoints", "objective", "library_entries"},
+    {"colour", "masks", "planner", "checkpoints", "objective", "library_entries", "regions"},
     {"library"},  # the style store
     {"segmentation", "library_files", "library_blend", "outputs", "styles", "listeners", "request"},
     {"library_build", "scales", "terminal"},  # computing what the library stores; one scale of a run
@@ -20,8 +20,14 @@ LAYERS: list[set[str]] = [
     {"batch_jobs"},  # many runs: planned, one run each,
     {"batch_ray"},  # on Ray,
     {"batch"},  # resumable
+    {"studio.uploads"},  # the studio: what the page sends,
+    {"studio.paintings"},
+    {"studio.specs"},
+    {"studio.jobs"},  # its queue over runs,
+    {"studio.server"},  # its routes,
+    {"studio"},  # and serve()
     {"cli.options", "cli.paths"},  # front ends: the command line...
-    {"cli.run", "cli.batch", "cli.styles"},
+    {"cli.run", "cli.batch", "cli.styles", "cli.studio"},
     {"cli", ""},  # ...its dispatcher, and the package root (the Python API)
     {"__main__"},  # python -m neural_style
 ]

@@ -31,7 +31,7 @@ from neural_style.checkpoints import Checkpointing, checkpoint_path, load_checkp
 from neural_style.errors import NeuralStyleError
 from neural_style.library import StyleLibrary
 from neural_style.listeners import Listener
-from neural_style.request import check_inputs
+from neural_style.request import Request, check_inputs
 from neural_style.studio.paintings import Paintings
 from neural_style.studio.specs import (
     JobSpec,
@@ -179,12 +179,15 @@ class Studio:
     def submit(self, data: dict) -> dict:
         """Check a job (a one-line NeuralStyleError for bad input) and queue it."""
         spec = with_full_masks(parse_spec(data), self.uploads)
-        request = build_request(spec, self)  # every input resolved and checked now, not when it runs
+        request = self._request(spec)  # every input resolved and checked now, not when it runs
         check_inputs(request.content, request.styles, request.segmentation, request.config)
         job = self.store.create(spec, self._command(spec))
         self._queue.put(job["id"])
         self.publish({"type": "state", "job": job["id"], "state": "queued", "message": "", "result": False})
         return job
+
+    def _request(self, spec: JobSpec) -> Request:
+        return build_request(spec, self.uploads, self.paintings, self.library)
 
     def _command(self, spec: JobSpec) -> list[str]:
         return command_line(spec, lambda name: self.paintings.file(name) is not None)
@@ -253,7 +256,7 @@ class Studio:
         regions (``regions``: name, colour, share of the photo, share of each painting or None)."""
         from neural_style.segmentation import describe_regions, segmentation_styles
 
-        request = build_request(parse_spec(data), self)
+        request = self._request(parse_spec(data))
         if request.segmentation is None:
             raise NeuralStyleError("load a segmentation of the photo first")
         _, regions = segmentation_styles(request.segmentation.content, list(request.styles),
@@ -304,7 +307,7 @@ class Studio:
         resume = checkpoint_path(output)
         self._set_state(job, "running", job["message"] if resume.exists() else "")
         try:
-            prepared = prepare(build_request(JobSpec.from_json(job["spec"]), self))
+            prepared = prepare(self._request(JobSpec.from_json(job["spec"])))
             checkpointing = Checkpointing(CHECKPOINT_EVERY, load_checkpoint(resume) if resume.exists() else None)
             self._engine = self._engine or Engine()
             scales = len(prepared.plan.config.schedule(*prepared.shape))

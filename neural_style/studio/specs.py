@@ -19,18 +19,16 @@ import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from neural_style import images
 from neural_style.config import StyleSpec, TransferConfig
 from neural_style.errors import NeuralStyleError
+from neural_style.library import StyleLibrary
 from neural_style.request import Request, Segmentation
+from neural_style.studio.paintings import Paintings
 from neural_style.studio.uploads import upload_path
-
-if TYPE_CHECKING:
-    from neural_style.studio.jobs import Studio
 
 PRESETS = {"preview": {"max_size": 256}, "default": {}, "high": {"max_size": 1024}}
 """The studio's sizes: a quick look at 256 px, the command line's defaults (512 px), a large image at
@@ -133,33 +131,33 @@ def build_config(spec: JobSpec) -> TransferConfig:
     return TransferConfig(**settings)
 
 
-def build_request(spec: JobSpec, studio: Studio) -> Request:
+def build_request(spec: JobSpec, uploads: Path, paintings: Paintings, library: StyleLibrary) -> Request:
     """The request a job makes: uploads and paintings by id, never a name from the page used as a
     path. A painting the studio holds as a file is run from the file (its library entry reused through
     ``cache_styles`` where the run allows); one known only to the library runs from its Grams."""
     config = build_config(spec)
-    content = upload_path(studio.uploads, spec.content)
+    content = upload_path(uploads, spec.content)
     specs = []
     for style in spec.styles:
-        mask = upload_path(studio.uploads, style.mask) if style.mask else None
-        image = studio.paintings.file(style.name)
+        mask = upload_path(uploads, style.mask) if style.mask else None
+        image = paintings.file(style.name)
         if image is None:
-            image = studio.library.get(style.name)  # one line if the name is unknown
+            image = library.get(style.name)  # one line if the name is unknown
         specs.append(StyleSpec(image, style.weight, mask))
     segmentation = None
     if spec.content_segmentation:
         style_segs = []
         for style in spec.styles:
-            if style.segmentation and studio.paintings.file(style.name) is None:
+            if style.segmentation and paintings.file(style.name) is None:
                 raise NeuralStyleError(f"{style.name}: a painting from the library alone brings its own regions; "
                                        "add its image in the studio to segment it here")
-            style_segs.append(upload_path(studio.uploads, style.segmentation) if style.segmentation else None)
+            style_segs.append(upload_path(uploads, style.segmentation) if style.segmentation else None)
         if any(s is None for s in style_segs) and any(s is not None for s in style_segs):
             raise NeuralStyleError("give every painting a segmentation, or none")
-        segmentation = Segmentation(upload_path(studio.uploads, spec.content_segmentation),
+        segmentation = Segmentation(upload_path(uploads, spec.content_segmentation),
                                     tuple(s for s in style_segs if s is not None))
     cache = segmentation is None and spec.color_transfer == "none"
-    return Request(content, tuple(specs), config, segmentation, cache_styles=cache, library=studio.library.path)
+    return Request(content, tuple(specs), config, segmentation, cache_styles=cache, library=library.path)
 
 
 def command_line(spec: JobSpec, held: Callable[[str], bool]) -> list[str]:
