@@ -49,6 +49,9 @@ class StyleChoice:
 
 @dataclass(frozen=True)
 class JobSpec:
+    """What a job asks for (the module's JSON, checked): the photo and segmentations as upload ids,
+    the paintings, a preset and the settings the page offers; ``None`` keeps the preset's value."""
+
     content: str
     styles: tuple[StyleChoice, ...]
     content_segmentation: str | None = None
