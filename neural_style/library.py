@@ -45,6 +45,7 @@ from neural_style.library_entries import (  # noqa: F401 - re-exported: the libr
     check_name,
     describe_source,
     source_sha256,
+    unique_name,
     utc_now,
 )
 

@@ -5,7 +5,6 @@ would compute from the file (:mod:`neural_style.library` keeps them; this module
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from neural_style.library import (
     check_name,
     describe_source,
     source_sha256,
+    unique_name,
     utc_now,
 )
 from neural_style.masks import masks_for_layers, read_mask
@@ -87,9 +87,7 @@ def find_or_add(library: StyleLibrary, image: str | Path, segmentation: str | Pa
                 grams, _, _ = ladder_grams(image, segmentation, missing, info.layers, weights, pooling)
                 info = library.add_sizes(info.name, grams)
             return StoredStyle(library.path, info)
-    stem = re.sub(r"[^A-Za-z0-9._+-]", "-", Path(image).stem).lstrip("._+-")[:56] or "style"
-    taken = {info.name for info in entries}
-    name = next(candidate for candidate in [stem] + [f"{stem}-{i}" for i in range(2, 10_000)] if candidate not in taken)
+    name = unique_name(Path(image).name, {info.name for info in entries})
     return StoredStyle(library.path, add_style(library, name, image, segmentation, sizes, weights=weights,
                                                pooling=pooling))
 

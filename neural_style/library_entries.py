@@ -46,6 +46,14 @@ def check_name(name: str) -> str:
     return name
 
 
+def unique_name(wanted: str, taken: set[str], fallback: str = "style") -> str:
+    """A style name made from a file's name: letters, digits and ``. _ + -`` kept, other characters
+    turned into ``-``, trimmed of leading and trailing punctuation, at most 56 characters, and
+    ``-2``, ``-3``... added until it is not in ``taken``."""
+    stem = re.sub(r"[^A-Za-z0-9._+-]", "-", Path(str(wanted)).stem).strip("._+-")[:56] or fallback
+    return next(c for c in [stem] + [f"{stem}-{i}" for i in range(2, 10_000)] if c not in taken)
+
+
 @dataclass(frozen=True)
 class Provenance:
     """Where an entry's Grams came from. ``weights_sha256`` and ``pooling`` must match a run that uses

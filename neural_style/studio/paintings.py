@@ -4,28 +4,19 @@ both; a job names a painting by its library name."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 import threading
 from pathlib import Path
 
 from neural_style import images
 from neural_style.errors import NeuralStyleError
-from neural_style.library import StyleLibrary
-from neural_style.studio.uploads import UPLOAD_ID, decode_upload, encode_upload
+from neural_style.library import StyleLibrary, unique_name
+from neural_style.studio.uploads import UPLOAD_ID, decode_upload, keep_png
 
 THUMBNAIL_SIDE = 256
 LIBRARY_UP_TO = 256
 """A painting added in the studio gets the library's Grams up to this size at once (128 and 256 px,
 what a preview needs: about a second); a larger run adds the sizes it needs (``cache_styles``)."""
-
-
-def library_name(wanted: str, taken: set[str]) -> str:
-    """A library name from what the page suggests (a file's name): letters, digits and ``. _ + -``
-    kept, the rest turned into ``-``, unique among ``taken``."""
-    stem = re.sub(r"[^A-Za-z0-9._+-]", "-", Path(str(wanted)).stem).strip("._+-")[:56] or "painting"
-    return next(c for c in [stem] + [f"{stem}-{i}" for i in range(2, 10_000)] if c not in taken)
 
 
 class Paintings:
@@ -50,18 +41,16 @@ class Paintings:
         from neural_style.library_build import add_style, ladder_up_to
 
         decoded = decode_upload(raw, "painting")
-        png = encode_upload(decoded)
-        painting_id = hashlib.sha256(png).hexdigest()[:24]
+        painting_id = keep_png(self.folder, decoded)
         path = self.folder / f"{painting_id}.png"
         with self._lock:
             index = self._index()
             known = next((name for name, pid in index.items() if pid == painting_id), None)
             if known is not None and known in self.library.names():
                 return self.describe(known, painting_id)
-            images.write_atomic(path, png)
             thumb = images.fit_longest_side(decoded, THUMBNAIL_SIDE)
             images.write_atomic(self.folder / f"{painting_id}.thumb.jpg", images.encode_image(images.to_uint8(thumb), ".jpg"))
-            name = library_name(wanted_name, set(self.library.names()))
+            name = unique_name(wanted_name, set(self.library.names()), "painting")
             add_style(self.library, name, path, sizes=ladder_up_to(LIBRARY_UP_TO))
             index[name] = painting_id
             images.write_atomic(self.folder / "paintings.json", json.dumps(index, indent=1).encode())

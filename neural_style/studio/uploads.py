@@ -110,17 +110,22 @@ def encode_upload(decoded: np.ndarray) -> bytes:
     return images.encode_image(images.to_uint8(decoded), ".png")
 
 
-def store_upload(folder: Path, raw: bytes, kind: str) -> Upload:
-    """Decode ``raw`` as ``kind`` and keep it as ``folder/<id>.png`` (written atomically; the same
-    content gives the same id and file)."""
-    decoded = decode_upload(raw, kind)
+def keep_png(folder: Path, decoded: np.ndarray) -> str:
+    """Keep a decoded upload as ``folder/<id>.png`` (written atomically, once: the same content gives
+    the same id and file); returns the id."""
     png = encode_upload(decoded)
     upload_id = hashlib.sha256(png).hexdigest()[:24]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{upload_id}.png"
     if not path.exists():
         images.write_atomic(path, png)
-    return Upload(upload_id, kind, decoded.shape[1], decoded.shape[0])
+    return upload_id
+
+
+def store_upload(folder: Path, raw: bytes, kind: str) -> Upload:
+    """Decode ``raw`` as ``kind`` and keep it in ``folder`` (:func:`keep_png`)."""
+    decoded = decode_upload(raw, kind)
+    return Upload(keep_png(folder, decoded), kind, decoded.shape[1], decoded.shape[0])
 
 
 def upload_path(folder: Path, upload_id: str) -> Path:
