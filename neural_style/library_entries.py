@@ -16,8 +16,9 @@ import numpy as np
 from neural_style.errors import NeuralStyleError
 
 LADDER = (128, 256, 512, 1024, 2048)
-"""Default stored sizes (longest side, px). 128 px is the smallest coarse-to-fine scale (the floor,
-``TransferConfig.min_scale_side``); 2048 px the largest output a 24 GB machine runs comfortably."""
+"""Default stored sizes (longest side, px): the sizes people run (128 px tests and previews, 256 px the
+studio's preview, 512 px the default, 1024 px and its 512 px coarse scale); 2048 px the largest output
+a 24 GB machine runs comfortably. Other sizes blend the two stored sizes around them (grams.between_sizes)."""
 STORED_LAYERS = ("block1_relu1", "block2_relu1", "block3_relu1", "block4_relu1", "block5_relu1", "block4_relu2")
 """relu1_1..relu5_1 (the default style layers) and relu4_2 (the seed paper's)."""
 STORAGE_DTYPES = ("float16", "float32")

@@ -15,7 +15,7 @@ def test_defaults_in_internal_names():
     assert c.style_layers == tuple(f"block{i}_relu1" for i in range(1, 6))
     assert c.style_layer_weights == pytest.approx((0.2,) * 5)
     assert (c.optimizer, c.max_iterations, c.max_size, c.pooling_type) == ("lbfgs", 80, 512, "avg")
-    assert (c.precision, c.scales, c.min_scale_side, c.style_normalization) == ("auto", 2, 128, "relative")
+    assert (c.precision, c.scales, c.min_scale_side, c.style_normalization) == ("auto", 2, 384, "relative")
 
 
 def test_schedule_splits_the_iterations_9_3_1_coarsest_first():
@@ -23,19 +23,19 @@ def test_schedule_splits_the_iterations_9_3_1_coarsest_first():
     # 1000 * 3 // 13 = 230, 1000 // 13 = 76, the coarsest takes the rest
     assert TransferConfig(scales=3, max_iterations=1000, **deep).schedule(384, 512) == ((128, 694), (256, 230), (512, 76))
     assert TransferConfig(scales=3, max_iterations=130, **deep).schedule(384, 512) == ((128, 90), (256, 30), (512, 10))
-    assert TransferConfig(scales=2, max_iterations=500).schedule(384, 512) == ((256, 375), (512, 125))
+    assert TransferConfig(scales=2, max_iterations=500, **deep).schedule(384, 512) == ((256, 375), (512, 125))
 
 
 def test_the_floor_drops_coarse_scales_and_splits_the_total_over_the_rest():
-    c = TransferConfig()  # two scales, floor: shortest side 128 px
-    assert c.schedule(384, 512) == c.schedule(512, 512) == ((256, 60), (512, 20))
+    c = TransferConfig()  # two scales, floor: shortest side 384 px
+    assert c.schedule(384, 512) == c.schedule(512, 512) == ((512, 80),) == TransferConfig(scales=1).schedule(384, 512)
+    assert c.schedule(576, 768) == ((768, 80),)  # a 288 px-high coarse scale: dropped
+    assert c.schedule(768, 768) == ((384, 60), (768, 20))
     assert c.schedule(768, 1024) == ((512, 60), (1024, 20))
-    assert c.schedule(192, 256) == ((256, 80),) == TransferConfig(scales=1).schedule(192, 256)  # 96 px high: dropped
     assert c.schedule(96, 128) == ((128, 80),)
-    assert c.schedule(256, 256) == ((128, 60), (256, 20))
     three = TransferConfig(scales=3)
-    assert three.schedule(384, 512) == ((256, 60), (512, 20))  # the 96 px-high scale is dropped
-    assert three.schedule(768, 1024) == ((256, 56), (512, 18), (1024, 6))
+    assert three.schedule(768, 1024) == ((512, 60), (1024, 20))  # the 192 px-high scale is dropped
+    assert three.schedule(1536, 2048) == ((512, 56), (1024, 18), (2048, 6))
     assert TransferConfig(min_scale_side=64).schedule(192, 256) == ((128, 60), (256, 20))
 
 

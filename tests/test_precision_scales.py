@@ -31,7 +31,7 @@ def test_bfloat16_network_outputs_bfloat16_so_no_float32_copies_are_kept(vgg_wei
 
 def test_the_default_path_bfloat16_coarse_to_fine_reaches_the_float32_quality(extractor, engine):
     """The default schedule in bfloat16, two scales (96 and 192 px: the floor lowered to 72 px so that
-    192 px keeps two; at the default floor that takes 352 px, which bfloat16 on a CPU without native
+    192 px keeps two; at the default floor that takes 1024 px, which bfloat16 on a CPU without native
     bfloat16 ran for minutes), against the same run in float32."""
     results, runs = {}, {}
     for precision in ("float32", "bfloat16"):

@@ -7,14 +7,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import struct
 import threading
 import time
-import zlib
 
 import numpy as np
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from bad_uploads import bad_uploads
 from conftest import DATA
 
 from neural_style.images import encode_image, load_image
@@ -87,51 +86,6 @@ def test_an_upload_is_decoded_kept_by_content_and_served_as_png(app, photo):
 
     decoded = cv2.imdecode(kept, cv2.IMREAD_COLOR)[:, :, ::-1].astype(np.float32)
     assert decoded.shape == original.shape and np.abs(decoded - original).max() <= 0.5
-
-
-def zip_bomb_png(side: int) -> bytes:
-    """A valid PNG of ``side`` x ``side`` black pixels: a few hundred kilobytes that decode to side**2 bytes."""
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
-    rows = zlib.compressobj(9)
-    data = b"".join(rows.compress(b"\x00" * (side + 1)) for _ in range(side)) + rows.flush()
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", data) + chunk(b"IEND", b""))
-
-
-def declaring(header: bytes, size: int = 64) -> bytes:
-    return header + bytes(size)
-
-
-def bad_uploads() -> dict[str, tuple[str, bytes, str]]:
-    """``{case: (kind, bytes, what the one-line error says)}``: what people and browsers send by mistake."""
-    jpeg = (DATA / "tubingen.jpg").read_bytes()
-    png = encode_image(load_image(DATA / "tubingen.jpg").astype(np.uint8))
-    broken_crc = bytearray(png)
-    broken_crc[29:33] = b"\0\0\0\0"  # IHDR's checksum
-    return {
-        "truncated JPEG": ("photo", jpeg[: len(jpeg) // 2], "truncated JPEG"),
-        "JPEG header only": ("photo", jpeg[:600], "truncated JPEG"),
-        "truncated PNG": ("photo", png[: len(png) // 3], "not an image"),
-        "PNG with a broken checksum": ("photo", bytes(broken_crc), "not an image"),
-        "text named .png": ("photo", b"just some text, not an image\n" * 10, "not an image"),
-        "HTML page": ("painting", b"<!doctype html><html><body><img src=x></body></html>", "not an image"),
-        "PDF": ("painting", b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n" * 20, "not an image"),
-        "zip archive": ("photo", b"PK\x03\x04" + bytes(400), "not an image"),
-        "random bytes": ("photo", np.random.default_rng(0).bytes(5000), "not an image"),
-        "empty": ("photo", b"", "empty"),
-        "zip bomb PNG": ("photo", zip_bomb_png(12000), "declares 12000x12000 pixels"),
-        "BMP declaring 30000x30000": ("photo", declaring(b"BM" + bytes(16) + struct.pack("<ii", 30000, 30000)),
-                                      "declares 30000x30000 pixels"),
-        "GIF declaring 65535x65535": ("painting", declaring(b"GIF89a" + struct.pack("<HH", 65535, 65535)),
-                                      "declares 65535x65535 pixels"),
-        "WebP declaring 16000x16000": ("photo", declaring(b"RIFF" + bytes(4) + b"WEBPVP8X" + bytes(8)
-                                                          + (15999).to_bytes(3, "little") * 2), "declares 16000x16000"),
-        "tiny image": ("painting", encode_image(np.zeros((8, 8, 3), np.uint8)), "too small"),
-        "a photo as a segmentation": ("segmentation", jpeg, "not a segmentation"),
-        "a text file as a mask": ("mask", b"white = this style\n", "not an image"),
-        "unknown kind": ("script", jpeg, "upload kind must be one of"),
-    }
 
 
 @pytest.mark.parametrize("case", list(bad_uploads()))
@@ -352,6 +306,11 @@ def test_the_page_its_static_files_the_command_and_the_region_note(app, photo, s
     assert status == 200 and body["note"].startswith("segmentation regions: 3: #000000 black 51% of the content"), body
     status, body = call(app, "POST", "/api/regions", json={"content": lake["id"], "styles": [{"name": painting["name"]}]})
     assert status == 400 and "segmentation of the photo first" in body["error"]
+    unpaired = segmented | {"styles": [{"name": painting["name"]}]}  # the painting has no segmentation yet
+    status, body = call(app, "POST", "/api/regions", json=unpaired)
+    assert status == 400 and "give lake_style a segmentation too" in body["error"], body
+    status, body = call(app, "POST", "/api/regions", json=segmented | {"content": photo["id"]})  # tubingen: 4:3
+    assert status == 400 and "the photo's segmentation is 700x437" in body["error"] and "aspect ratio" in body["error"]
 
 
 def test_events_stream_the_hello_then_a_jobs_states_and_progress(studio, photo, starry):

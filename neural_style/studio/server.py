@@ -155,7 +155,8 @@ def build_app(studio: Studio, token: str = "") -> web.Application:
 
         stop = studio.subscribe(deliver)
         try:
-            await response.write(f"data: {json.dumps({'type': 'hello', 'jobs': studio.jobs()})}\n\n".encode())
+            hello = {"type": "hello", "jobs": studio.jobs(), "max_upload": MAX_UPLOAD_BYTES}
+            await response.write(f"data: {json.dumps(hello)}\n\n".encode())
             while True:
                 try:
                     event = await asyncio.wait_for(queue.get(), KEEPALIVE_S)

@@ -26,9 +26,10 @@ from neural_style import images
 from neural_style.config import StyleSpec, TransferConfig
 from neural_style.errors import NeuralStyleError
 from neural_style.library import StyleLibrary
+from neural_style.masks import check_aspect
 from neural_style.request import Request, Segmentation
 from neural_style.studio.paintings import Paintings
-from neural_style.studio.uploads import upload_path
+from neural_style.studio.uploads import header_size, upload_path
 
 PRESETS = {"preview": {"max_size": 256}, "default": {}, "high": {"max_size": 1024}}
 """The studio's sizes: a quick look at 256 px, the command line's defaults (512 px), a large image at
@@ -134,6 +135,13 @@ def build_config(spec: JobSpec) -> TransferConfig:
     return TransferConfig(**settings)
 
 
+def _stored_shape(path: Path) -> tuple[int, int]:
+    """``(height, width)`` of an upload as the studio keeps it (a PNG), from its header."""
+    with path.open("rb") as file:
+        width, height = header_size(file.read(24))
+    return height, width
+
+
 def build_request(spec: JobSpec, uploads: Path, paintings: Paintings, library: StyleLibrary) -> Request:
     """The request a job makes: uploads and paintings by id, never a name from the page used as a
     path. A painting the studio holds as a file is run from the file (its library entry reused through
@@ -149,6 +157,12 @@ def build_request(spec: JobSpec, uploads: Path, paintings: Paintings, library: S
         specs.append(StyleSpec(image, style.weight, mask))
     segmentation = None
     if spec.content_segmentation:
+        photo_labels = upload_path(uploads, spec.content_segmentation)
+        check_aspect(_stored_shape(photo_labels), _stored_shape(content), "the photo's segmentation", "the photo")
+        missing = [s.name for s in spec.styles if not s.segmentation and paintings.file(s.name) is not None]
+        if missing:  # a painting held as a file has no regions until it is given a segmentation
+            raise NeuralStyleError(f"the photo's segmentation pairs its regions with each painting's: give "
+                                   f"{', '.join(missing)} a segmentation too (its Segmentation… button), or remove the photo's")
         style_segs = []
         for style in spec.styles:
             if style.segmentation and paintings.file(style.name) is None:
@@ -157,8 +171,7 @@ def build_request(spec: JobSpec, uploads: Path, paintings: Paintings, library: S
             style_segs.append(upload_path(uploads, style.segmentation) if style.segmentation else None)
         if any(s is None for s in style_segs) and any(s is not None for s in style_segs):
             raise NeuralStyleError("give every painting a segmentation, or none")
-        segmentation = Segmentation(upload_path(uploads, spec.content_segmentation),
-                                    tuple(s for s in style_segs if s is not None))
+        segmentation = Segmentation(photo_labels, tuple(s for s in style_segs if s is not None))
     cache = segmentation is None and spec.color_transfer == "none"
     return Request(content, tuple(specs), config, segmentation, cache_styles=cache, library=library.path)
 

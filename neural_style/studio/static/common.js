@@ -20,8 +20,18 @@ export const getJSON = (url) => request(url);
 export const postJSON = (url, data) =>
   request(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });
 
-/** Send a file or blob as the raw request body. */
-export const postFile = (url, blob) => request(url, { method: "POST", body: blob });
+/** What the server takes, from its "hello" event (runs.js); until then the server's own answer decides. */
+export const limits = { maxUpload: Infinity };
+
+/** Send a file or blob as the raw request body; a file over the server's size limit is refused here,
+ * before its bytes are sent (a browser that is still sending may never see the server's 413). */
+export function postFile(url, blob) {
+  if (blob.size > limits.maxUpload) {
+    const mb = (bytes) => `${Math.round(bytes / 2 ** 20)} MB`;
+    return Promise.reject(new ApiError(`the file is ${mb(blob.size)}; the studio takes up to ${mb(limits.maxUpload)}`));
+  }
+  return request(url, { method: "POST", body: blob });
+}
 
 /** Show an error's message in `element` (a role="alert" paragraph); null hides it. */
 export function showError(element, error) {

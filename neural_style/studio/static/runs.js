@@ -1,7 +1,7 @@
 // Runs: the live progress of the job being watched, the history of every job, and two results side
 // by side. Everything arrives as server-sent events from /api/events (the first, "hello", lists the jobs).
 
-import { $, element, getJSON, postJSON, reporting } from "./common.js";
+import { $, element, getJSON, limits, postJSON, reporting } from "./common.js";
 
 export const PRESET_SIZES = { preview: 256, default: 512, high: 1024 };
 export const DEFAULT_ITERATIONS = 80;
@@ -63,6 +63,7 @@ export class Runs {
 
   handle(event) {
     if (event.type === "hello") {
+      limits.maxUpload = event.max_upload;
       this.jobs = new Map(event.jobs.map((job) => [job.id, job]));
       if (!this.jobs.has(this.watched)) {
         const jobs = [...this.jobs.values()];

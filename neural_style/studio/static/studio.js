@@ -100,7 +100,6 @@ async function loadLibrary() {
   await reporting($("paintings-error"), async () => {
     state.library = await getJSON("/api/paintings");
   });
-  $("paintings-grid").setAttribute("aria-busy", "false");
   renderLibrary();
 }
 
@@ -356,6 +355,8 @@ async function refreshRegions() {
 
 // -- settings and the command line ------------------------------------------------------------------
 
+const DRAFT = "neural-style-studio:draft"; // localStorage key of the last job set up on this page
+
 const numberOrNull = (input) => (input.value === "" ? null : input.valueAsNumber);
 
 /** The job as the server takes it (masks uploaded as needed). */
@@ -384,8 +385,10 @@ const refreshCommand = debounce(async () => {
   const asked = ++commandAsked;
   const box = $("command");
   try {
-    const { command } = await postJSON("/api/command", await spec());
+    const job = await spec();
+    const { command } = await postJSON("/api/command", job);
     if (asked !== commandAsked) return;
+    localStorage.setItem(DRAFT, JSON.stringify(job)); // a job the server takes: what a reload brings back
     box.textContent = shellLine(command);
     box.classList.remove("invalid");
     showError($("run-error"), null); // what kept the last Start from running is fixed
@@ -419,25 +422,38 @@ $("command-copy").addEventListener("click", async () => {
 });
 
 /** Load a job's photo, paintings, masks, segmentations and settings, to change them and run again. */
-async function reuse(previous) {
-  await reporting($("run-error"), async () => {
-    const photo = new Image();
-    photo.src = uploadUrl({ id: previous.content });
-    await photo.decode().catch(() => { throw new ApiError("this run's photo is no longer in the studio"); });
-    showPhoto({ id: previous.content, width: photo.naturalWidth, height: photo.naturalHeight }, "the photo of a run");
-    state.chosen = previous.styles.map((style, k) => ({ name: style.name, weight: style.weight, colour: COLOURS[k],
-      segmentation: style.segmentation && { id: style.segmentation } }));
-    chosenChanged();
-    for (const style of previous.styles) if (style.mask) await painter.loadMask(style.name, uploadUrl({ id: style.mask }));
-    $("preset").value = previous.preset;
-    $("max-size").value = previous.max_size ?? "";
-    $("iterations").value = previous.max_iterations ?? "";
-    $("color-transfer").value = previous.color_transfer;
-    $("original-colors").checked = previous.original_colors;
-    $("seed").value = previous.seed;
-    $("max-size").placeholder = PRESET_SIZES[previous.preset];
-    setPhotoSegmentation(previous.content_segmentation && { id: previous.content_segmentation });
-  });
+function reuse(previous) {
+  return reporting($("run-error"), () => load(previous, "the photo of a run"));
+}
+
+async function load(previous, label) {
+  const photo = new Image();
+  photo.src = uploadUrl({ id: previous.content });
+  await photo.decode().catch(() => { throw new ApiError("this run's photo is no longer in the studio"); });
+  showPhoto({ id: previous.content, width: photo.naturalWidth, height: photo.naturalHeight }, label);
+  state.chosen = previous.styles.map((style, k) => ({ name: style.name, weight: style.weight, colour: COLOURS[k],
+    segmentation: style.segmentation && { id: style.segmentation } }));
+  chosenChanged();
+  for (const style of previous.styles) if (style.mask) await painter.loadMask(style.name, uploadUrl({ id: style.mask }));
+  $("preset").value = previous.preset;
+  $("max-size").value = previous.max_size ?? "";
+  $("iterations").value = previous.max_iterations ?? "";
+  $("color-transfer").value = previous.color_transfer;
+  $("original-colors").checked = previous.original_colors;
+  $("seed").value = previous.seed;
+  $("max-size").placeholder = PRESET_SIZES[previous.preset];
+  setPhotoSegmentation(previous.content_segmentation && { id: previous.content_segmentation });
+}
+
+/** The page as it was before a reload (the last job set up here), if its photo is still in the studio. */
+async function restoreDraft() {
+  const draft = JSON.parse(localStorage.getItem(DRAFT) ?? "null");
+  if (!draft?.content) return;
+  try {
+    await load(draft, "the photo from before the reload");
+  } catch {
+    localStorage.removeItem(DRAFT); // its photo was deleted: start afresh
+  }
 }
 
 // -- runs ---------------------------------------------------------------------------------------------
@@ -447,6 +463,8 @@ $("start").addEventListener("click", () => busy($("start"), () => reporting($("r
 })));
 
 runs.connect();
-loadLibrary();
 renderLayers();
-refreshCommand();
+loadLibrary().then(restoreDraft).finally(() => {
+  $("paintings-grid").setAttribute("aria-busy", "false"); // the page is ready for a person
+  refreshCommand();
+});
