@@ -157,9 +157,9 @@ class TransferConfig:
     """Adam step size, in 0..255 pixel units (neural-style-tf's default)."""
     max_iterations: int = 80
     """All scales together (neural-style-tf: 1000 at one scale). An output up to 768 px runs one scale of
-    80 (512 px: 3.4 minutes on this project's 2-core VM in bfloat16, 2.5 in float32, bench/results/speed.md);
-    a 1024 px one 60 at 512 px and 20 at 1024 px (``min_scale_side``). Under the Gram formula the default
-    was 500: the relative loss gets there sooner (bench/results/relative-loss.md)."""
+    80; a 1024 px one 60 at 512 px and 20 at 1024 px (``min_scale_side``). Under the Gram formula the
+    default was 500: the relative loss gets there sooner (bench/results/relative-loss.md; timings in
+    bench/results/speed.md)."""
     init_img_type: str = "content"
     """``content``, ``random`` (noise blended with the content by noise_ratio), ``style`` or an image path."""
     noise_ratio: float = 1.0
@@ -200,16 +200,13 @@ class TransferConfig:
     ``1`` is neural-style-tf's single scale."""
     min_scale_side: int = 384
     """The floor of coarse-to-fine: no coarse scale whose shortest side is under this many pixels, so an
-    output up to 768 px (4:3) runs one scale and a 1024 px one runs 512 then 1024 px. A coarse scale
-    under the floor costs quality on both distances at once: at 512 px a 256 px coarse scale (60 + 20
-    iterations) left the output further from the painting and from the photo than one 512 px scale of 80
-    on 10 of 10 gallery pairs (median Gram distance 1.067x, content 1.106x), and on 9 of 10 square crops
-    at 256 px (bench/results/gallery.md, "Coarse-to-fine against one scale"); on the contact sheets
-    the coarse scale's strokes run across the photo's shapes. Above the floor a coarse scale is kept for
-    what it gives a large output: a run about 2.5x faster, and strokes as large as the painting's (the
-    deepest style layer sees about 200 px, a fixed share of a 512 px image but a quarter of a 2048 px one).
-    Any floor from 257 to 384 px gives the same schedules at the gallery's sizes; 384 keeps 1024 px runs
-    at two scales. ``128`` is the earlier default."""
+    output up to 768 px (4:3) runs one scale and a 1024 px one runs 512 then 1024 px. Under the relative
+    loss a smaller coarse scale costs quality on both distances at once: its deep layers see most of the
+    picture and paint the painting's layout across the photo's shapes, which the few full-size
+    iterations left do not undo (bench/results/gallery.md, "Coarse-to-fine against one scale": 10 of 10
+    pairs at 512 px). Above the floor a coarse scale is kept for what it gives a large output: a faster
+    run, and strokes as large as the painting's (the deepest style layer sees about 200 px, a quarter of
+    a 1024 px image). ``--min_scale_side 128`` is the earlier, faster default."""
     scale_iterations: tuple[int, ...] = ()
     """Iterations at each scale, coarsest first. Empty: max_iterations split so that each finer scale
     gets a third of the iterations of the one before (3:1 for two scales, 9:3:1 for three): an iteration

@@ -199,7 +199,7 @@ def test_a_job_runs_with_a_mask_and_keeps_its_image_record_and_command(app, stud
     assert status == 200
 
 
-def test_cancel_stops_a_running_job_within_a_second_and_keeps_its_best_image(app, studio, photo, starry):
+def test_cancel_stops_a_running_job_within_a_second_and_keeps_its_best_image_until_deleted(app, studio, photo, starry):
     started = threading.Event()
     stopped: list[float] = []
 
@@ -213,6 +213,8 @@ def test_cancel_stops_a_running_job_within_a_second_and_keeps_its_best_image(app
     job = {"content": photo["id"], "styles": [{"name": starry["name"]}], "max_size": 64, "max_iterations": 500}
     job_id = call(app, "POST", "/api/jobs", json=job)[1]["id"]
     assert started.wait(120)
+    status, body = call(app, "DELETE", f"/api/jobs/{job_id}")  # a running job is cancelled first
+    assert status == 400 and body["error"] == f"job {job_id} is running: cancel it first"
     asked = time.monotonic()
     status, _ = call(app, "POST", f"/api/jobs/{job_id}/cancel")
     done = wait_for(studio, job_id, ("cancelled", "done", "failed"), timeout=10)
@@ -220,6 +222,18 @@ def test_cancel_stops_a_running_job_within_a_second_and_keeps_its_best_image(app
     assert status == 200 and done["state"] == "cancelled" and "best image is kept" in done["message"]
     assert stopped and stopped[0] - asked < 1.0
     assert call(app, "GET", f"/api/jobs/{job_id}/result.png")[0] == 200
+
+    seen: list[dict] = []
+    stop = studio.subscribe(seen.append)
+    status, body = call(app, "DELETE", f"/api/jobs/{job_id}")
+    stop()
+    assert status == 200 and body == {"deleted": job_id}
+    assert not (studio.store.root / job_id).exists() and job_id not in [j["id"] for j in call(app, "GET", "/api/jobs")[1]]
+    assert {"type": "deleted", "job": job_id} in seen  # every open page drops it from its history
+    assert call(app, "GET", f"/api/jobs/{job_id}/result.png")[0] == 400  # no job
+    for bad in ("..%2F..%2Fuploads", "../jobs", job_id.upper()):
+        status, body = call(app, "DELETE", f"/api/jobs/{bad}")
+        assert status in (400, 404, 405) and (status != 400 or "not a job id" in body["error"])
 
 
 def test_after_a_restart_a_running_job_resumes_from_its_checkpoint_and_one_without_shows_interrupted(

@@ -177,6 +177,15 @@ def test_a_reload_keeps_the_page_and_its_history_and_a_run_can_be_cancelled(mask
     expect(page.get_by_test_id("layer")).to_have_text([re.compile("starry_night 50%"), re.compile("the_scream 50%")])
     expect(page.get_by_test_id("command")).to_contain_text(f"--max_size {SIZE} --max_iterations {ITERATIONS}")
 
+    cancelled = page.locator('[data-testid="history-item"][data-state="cancelled"]')
+    page.once("dialog", lambda dialog: dialog.dismiss())  # "Delete this run…?" No: nothing happens
+    cancelled.get_by_test_id("delete-job").click()
+    expect(history).to_have_count(3)
+    page.once("dialog", lambda dialog: dialog.accept())
+    cancelled.get_by_test_id("delete-job").click()
+    expect(history).to_have_count(2)
+    expect(page.locator('[data-testid="history-item"][data-state="done"]')).to_have_count(2)
+
 
 PICKERS = {"photo": ("#photo-pick", "photo-error"), "painting": ("#painting-add", "paintings-error"),
            "segmentation": ("#seg-pick", "seg-error"), "painting segmentation": (None, "chosen-error")}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import queue
+import shutil
 import threading
 import time
 import uuid
@@ -81,6 +82,12 @@ class JobStore:
     def write(self, job: dict) -> None:
         images.write_atomic(self.root / job["id"] / "job.json", json.dumps(job, indent=1).encode())
 
+    def delete(self, job_id: str) -> None:
+        """Remove a job's folder: renamed first, so that a deletion cut short leaves no half job."""
+        gone = self.root / f".deleted-{job_id}"
+        self.folder(job_id).rename(gone)
+        shutil.rmtree(gone, ignore_errors=True)
+
     def read(self, job_id: str) -> dict:
         job = json.loads((self.folder(job_id) / "job.json").read_text())
         return upgrade_job(job)
@@ -88,7 +95,7 @@ class JobStore:
     def all(self) -> list[dict]:
         """Every readable job, oldest first (a damaged job.json is skipped, not fatal)."""
         jobs = []
-        for path in self.root.glob("*/job.json"):
+        for path in self.root.glob("[0-9a-f]*/job.json"):  # not a deletion cut short (".deleted-ID")
             try:
                 jobs.append(upgrade_job(json.loads(path.read_text())))
             except (OSError, ValueError, KeyError):
@@ -216,6 +223,16 @@ class Studio:
         if waiting and job["state"] == "queued":
             self._set_state(job, "cancelled", "cancelled before it started")
         return self.job(job_id)
+
+    def delete(self, job_id: str) -> dict:
+        """Remove a finished, cancelled, failed or interrupted job with its images; a queued or running
+        one must be cancelled first."""
+        job = self.job(job_id)
+        if job["state"] in ("queued", "running"):
+            raise NeuralStyleError(f"job {job_id} is {job['state']}: cancel it first")
+        self.store.delete(job_id)
+        self.publish({"type": "deleted", "job": job_id})
+        return {"deleted": job_id}
 
     def _set_state(self, job: dict, state: str, message: str = "") -> None:
         job["state"], job["message"] = state, message

@@ -129,6 +129,9 @@ def build_app(studio: Studio, token: str = "") -> web.Application:
     async def cancel(request: web.Request) -> web.Response:
         return web.json_response(studio.cancel(request.match_info["id"]))
 
+    async def delete(request: web.Request) -> web.Response:
+        return web.json_response(await in_thread(studio.delete, request.match_info["id"]))
+
     async def job_file(request: web.Request) -> web.FileResponse:
         name = request.match_info["file"]
         if name not in ("result.png", "result.json", "preview.jpg"):
@@ -184,6 +187,7 @@ def build_app(studio: Studio, token: str = "") -> web.Application:
     app.router.add_post("/api/jobs", submit)
     app.router.add_get("/api/jobs/{id}", job)
     app.router.add_post("/api/jobs/{id}/cancel", cancel)
+    app.router.add_delete("/api/jobs/{id}", delete)
     app.router.add_get("/api/jobs/{id}/{file}", job_file)
     app.router.add_get("/api/events", events)
     return app

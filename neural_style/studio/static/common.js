@@ -3,7 +3,8 @@
 
 export class ApiError extends Error {}
 
-async function request(url, options = {}) {
+/** A request to the studio's API: its JSON answer, or an ApiError with the server's one-line message. */
+export async function request(url, options = {}) {
   let response;
   try {
     response = await fetch(url, options);

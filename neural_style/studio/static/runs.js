@@ -1,7 +1,7 @@
 // Runs: the live progress of the job being watched, the history of every job, and two results side
 // by side. Everything arrives as server-sent events from /api/events (the first, "hello", lists the jobs).
 
-import { $, element, getJSON, limits, postJSON, reporting } from "./common.js";
+import { $, element, getJSON, limits, postJSON, reporting, request } from "./common.js";
 
 export const PRESET_SIZES = { preview: 256, default: 512, high: 1024 };
 export const DEFAULT_ITERATIONS = 80;
@@ -73,6 +73,10 @@ export class Runs {
       this.renderRun();
       return;
     }
+    if (event.type === "deleted") {
+      this.forget(event.job);
+      return;
+    }
     // A job not seen yet (queued in another tab, or before our POST answered) starts as a stub: id and
     // what the events say; its record (spec, command...) is fetched.
     const job = this.jobs.get(event.job) ?? { id: event.job };
@@ -128,6 +132,25 @@ export class Runs {
     await reporting($("run-error"), async () => {
       this.render(this.merge(await postJSON(`/api/jobs/${id}/cancel`, {})));
     });
+  }
+
+  async delete(id) {
+    const { name } = describe(this.jobs.get(id));
+    if (!confirm(`Delete this run of ${name} and its images?`)) return;
+    await reporting($("history-error"), async () => {
+      await request(`/api/jobs/${id}`, { method: "DELETE" });
+      this.forget(id); // the "deleted" event says the same, to every open page
+    });
+  }
+
+  forget(id) {
+    if (!this.jobs.delete(id)) return;
+    this.cards.delete(id);
+    this.compared = this.compared.filter((other) => other !== id);
+    if (this.watched === id) this.watched = null;
+    this.renderHistory();
+    this.renderRun();
+    this.renderCompare();
   }
 
   // -- the watched job ----------------------------------------------------------------------------
@@ -198,6 +221,7 @@ export class Runs {
     card.compare.disabled = !hasResult(job);
     card.compare.checked = this.compared.includes(job.id);
     card.links.hidden = !hasResult(job);
+    card.remove.hidden = ACTIVE.has(job.state);
     card.item.classList.toggle("watched", job.id === this.watched);
     return card.item;
   }
@@ -212,14 +236,18 @@ export class Runs {
     const links = element("span", { className: "links" },
       element("a", { href: jobFile(job, "result.png", "?download=1"), textContent: "PNG", download: "" }),
       element("a", { href: jobFile(job, "result.json", "?download=1"), textContent: "JSON", download: "" }));
+    const remove = element("button", { type: "button", className: "link-button", textContent: "Delete",
+      title: "Delete this run and its images" });
+    remove.dataset.testid = "delete-job";
+    remove.addEventListener("click", () => this.delete(job.id));
     const badge = element("span", { className: "badge" });
     const item = element("li", { className: "job" }, thumb,
       element("div", { className: "job-info" },
         element("p", {}, badge, " ", element("span", { className: "job-name", textContent: name })),
         element("p", { className: "hint", textContent: settings }),
-        element("p", { className: "job-actions" }, element("label", {}, compare, " Compare"), links)));
+        element("p", { className: "job-actions" }, element("label", {}, compare, " Compare"), links, remove)));
     Object.assign(item.dataset, { job: job.id, testid: "history-item" });
-    return { item, thumb, badge, compare, links };
+    return { item, thumb, badge, compare, links, remove };
   }
 
   // -- comparing two results ----------------------------------------------------------------------
