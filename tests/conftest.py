@@ -16,16 +16,16 @@ from bench.yardstick import build_model, content_distance, gram_distance  # noqa
 DATA = Path(__file__).parent / "data"
 STYLE_LAYERS = ("block1_relu1", "block2_relu1", "block3_relu1", "block4_relu1", "block5_relu1")
 
-# The test files, longest first, by their wall time in the suite (2026-12-06, three workers on the 2-core
-# machine: test_batch 134 s, test_precision_scales 119 s, test_library 92 s, ... test_objective_optimizers
-# 19 s; the rest take a few seconds; the studio's files placed by their time alone on a busy machine). xdist's loadfile gives a worker the next file in collection order
-# when it is nearly done with its own, so longest-first has the three finish together. Its default order
-# (by number of tests; setup.cfg turns it off) left test_resume for last on one worker, which ended 60 s
-# after another had.
-LONGEST_FIRST = ("test_batch", "test_precision_scales", "test_library", "test_masks", "test_planner", "test_tiling",
-                 "test_segmentation", "test_colour", "test_studio", "test_reliability", "test_studio_browser",
-                 "test_cli", "test_resume", "test_studio_server", "test_transfer", "test_relative_style",
-                 "test_objective_optimizers")
+# The test files, longest first, by their wall time in a full run on the 2-core machine (2026-12-06,
+# later: test_batch 192 s, test_precision_scales 181 s, test_library 134 s, test_masks 128 s,
+# test_resume 123 s, ... test_objective_optimizers 10 s; the rest take a few seconds). xdist's loadfile
+# gives a worker the next file in collection order when it is nearly done with its own, so
+# longest-first has the three finish together. Its default order (by number of tests; setup.cfg turns
+# it off) left test_resume for last on one worker, which ended 60 s after another had.
+LONGEST_FIRST = ("test_batch", "test_precision_scales", "test_library", "test_masks", "test_resume",
+                 "test_segmentation", "test_tiling", "test_studio", "test_studio_browser", "test_colour",
+                 "test_planner", "test_cli", "test_studio_server", "test_reliability", "test_transfer",
+                 "test_relative_style", "test_objective_optimizers")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

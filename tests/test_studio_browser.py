@@ -232,3 +232,29 @@ def test_a_bad_file_gets_its_one_line_on_the_page(masked_run, page, tmp_path, ca
     expect(page.get_by_test_id("chosen-item").get_by_role("button", name="Segmentation ✓")).to_have_count(0)
     if kind == "segmentation" and page.locator("#seg-remove").is_visible():
         page.click("#seg-remove")  # a segmentation of the wrong shape was taken, then refused by its note
+
+
+def test_a_segmented_set_shows_its_regions_named_by_painting_and_runs(masked_run, page):
+    """Deep Photo Style Transfer's lake (dpst_in1): the photo, its painting and both segmentations
+    loaded on the page; the region note names the painting (the command line's says style_segs[0]),
+    and the run finishes."""
+    pick_files(page, "#photo-pick", DATA / "dpst_in1.png")
+    expect(page.get_by_test_id("photo-info")).to_contain_text("700 × 437 px")
+    pick_files(page, "#painting-add", DATA / "dpst_in1_style.png")
+    expect(page.get_by_test_id("painting-tile")).to_have_count(3, timeout=SLOW)
+    for name in ("starry_night", "the_scream", "dpst_in1_style"):  # the two chosen before go, the lake's comes
+        page.locator(f'[data-testid="painting-tile"][data-name="{name}"]').click()
+    expect(page.get_by_test_id("chosen-item")).to_have_count(1)
+    pick_files(page, "#seg-pick", DATA / "dpst_in1_mask.png")
+    pick_files(page, page.get_by_test_id("chosen-item").get_by_role("button", name="Segmentation…"),
+               DATA / "dpst_in1_style_mask.png")
+    note = page.get_by_test_id("region-note")
+    expect(note).to_contain_text("3 regions")
+    expect(note).to_contain_text("#000000 black: 51% of the photo; 49% of dpst_in1_style")
+    expect(page.get_by_test_id("command")).to_contain_text("--content_seg segmentation-")
+    page.fill("#iterations", "5")
+    expect(page.get_by_test_id("command")).to_contain_text("--max_iterations 5 ")
+    page.screenshot(path=DOCS / "studio-segmentation.png")
+    page.click("#start")
+    expect(page.get_by_test_id("run-state")).to_have_text("done", timeout=SLOW)
+    expect(page.get_by_test_id("progress-text")).to_contain_text("Finished: 5 iterations")

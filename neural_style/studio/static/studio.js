@@ -339,15 +339,23 @@ async function refreshRegions() {
   const asked = ++regionsAsked;
   const ready = state.photo && state.photoSegmentation && state.chosen.length;
   if (!ready) showError($("seg-error"), null);
-  const answer = ready && await reporting($("seg-error"), async () => postJSON("/api/regions", await spec()));
+  let names = [];
+  const answer = ready && await reporting($("seg-error"), async () => {
+    const job = await spec();
+    names = job.styles.map((style) => style.name);
+    return postJSON("/api/regions", job);
+  });
   if (asked !== regionsAsked) return; // a newer question is on its way
   const items = [];
-  if (answer) {
-    const [, count, rest] = answer.note.match(/^segmentation regions: (\d+): (.*)$/) ?? [null, null, answer.note];
-    if (count) items.push(element("li", { className: "region-head", textContent: `${count} regions` }));
-    for (const region of rest.split("; ")) {
-      const colour = region.match(/^#[0-9a-f]{6}/i)?.[0];
-      items.push(element("li", {}, colour ? element("span", { className: "swatch", style: `--colour: ${colour}` }) : null, region));
+  if (answer) { // the command line's note, with the paintings named instead of style_segs[k]
+    const percent = (share) => (share > 0 && share < 0.005 ? "<1%" : `${Math.round(share * 100)}%`);
+    items.push(element("li", { className: "region-head", textContent: `${answer.regions.length} regions` }));
+    for (const region of answer.regions) {
+      const shares = region.style_shares.map((share, k) => (share === null
+        ? `all of ${names[k]} (it has no such region)` : `${percent(share)} of ${names[k]}`));
+      const colour = region.name.match(/^#[0-9a-f]{6}/i)?.[0];
+      items.push(element("li", {}, colour ? element("span", { className: "swatch", style: `--colour: ${colour}` }) : null,
+        `${region.name}: ${percent(region.content_share)} of the photo; ${shares.join(", ")}`));
     }
   }
   $("region-note").replaceChildren(...items);
