@@ -255,6 +255,10 @@ def test_a_segmented_set_shows_its_regions_named_by_painting_and_runs(masked_run
     page.fill("#iterations", "5")
     expect(page.get_by_test_id("command")).to_contain_text("--max_iterations 5 ")
     page.screenshot(path=DOCS / "studio-segmentation.png")
+    history = page.get_by_test_id("history-item")
+    before = history.count()
     page.click("#start")
+    expect(history).to_have_count(before + 1)
+    expect(history.first).to_have_class(re.compile("watched"))  # the run shown is the new one
     expect(page.get_by_test_id("run-state")).to_have_text("done", timeout=SLOW)
     expect(page.get_by_test_id("progress-text")).to_contain_text("Finished: 5 iterations")
