@@ -429,11 +429,13 @@ $("command-copy").addEventListener("click", async () => {
   setTimeout(() => { button.textContent = "Copy"; }, 1500);
 });
 
-/** Load a job's photo, paintings, masks, segmentations and settings, to change them and run again. */
+/** A finished job's photo, paintings, masks and settings back on the page, to change them and run again. */
 function reuse(previous) {
   return reporting($("run-error"), () => load(previous, "the photo of a run"));
 }
 
+/** Put a job's photo, paintings, masks, segmentations and settings on the page; throws an ApiError
+ * when its photo is no longer in the studio. */
 async function load(previous, label) {
   const photo = new Image();
   photo.src = uploadUrl({ id: previous.content });
