@@ -19,23 +19,30 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's (README: Install and test); Playwright's own download is not used
 
 
+def start_studio(data: Path, library: Path, *args: str) -> tuple[subprocess.Popen, str]:
+    """``neural-style studio --data data`` with ``library`` as its style library and ``args``, in its
+    own process; returns it and the URL it printed (its stderr is drained in a thread, never a full pipe)."""
+    env = {**os.environ, "NEURAL_STYLE_LIBRARY": str(library), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "cli.py", "studio", "--no-browser", "--port", "0", "--data", str(data),
+                             *args], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
+    while True:
+        try:
+            found = re.search(r"studio: (http://\S+)", lines.get(timeout=60))
+        except queue.Empty:
+            proc.kill()
+            raise RuntimeError(f"the studio did not print its address in 60 s (exit code {proc.poll()})") from None
+        if found:
+            return proc, found.group(1)
+
+
 @contextlib.contextmanager
 def running_studio(folder: Path) -> Iterator[str]:
-    """``neural-style studio`` with its data and library in ``folder``; yields the URL it printed, and
-    stops it (SIGTERM) afterwards."""
-    env = {**os.environ, "NEURAL_STYLE_LIBRARY": str(folder / "lib.sqlite")}
-    proc = subprocess.Popen([sys.executable, "cli.py", "studio", "--no-browser", "--port", "0", "--data",
-                             str(folder / "data")], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()  # never a full pipe
+    """The studio with its data and library in ``folder``; yields its URL, and stops it (SIGTERM)
+    afterwards."""
+    proc, url = start_studio(folder / "data", folder / "lib.sqlite")
     try:
-        url = None
-        while url is None:
-            try:
-                found = re.search(r"studio: (http://\S+)", lines.get(timeout=60))
-            except queue.Empty:
-                raise RuntimeError(f"the studio did not print its address in 60 s (exit code {proc.poll()})") from None
-            url = found and found.group(1)
         yield url
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -4,8 +4,6 @@ a restart that resumes it and loses nothing; a port in use and a non-local host,
 from __future__ import annotations
 
 import json
-import os
-import re
 import signal
 import socket
 import subprocess
@@ -17,19 +15,9 @@ from pathlib import Path
 
 from conftest import DATA
 
+from bench.studio_page import start_studio
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def start_studio(data: Path, library: Path, *args: str) -> tuple[subprocess.Popen, str]:
-    """The command in its own process; returns it and the URL it printed."""
-    env = {**os.environ, "NEURAL_STYLE_LIBRARY": str(library), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "cli.py", "studio", "--no-browser", "--port", "0", "--data", str(data),
-                             *args], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
-    for line in proc.stderr:
-        found = re.search(r"(http://\S+)", line)
-        if found:
-            return proc, found.group(1)
-    raise AssertionError(f"the studio did not start (exit {proc.wait()})")
 
 
 def request(url: str, body: bytes | dict | None = None) -> dict:

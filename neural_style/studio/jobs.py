@@ -51,6 +51,9 @@ PREVIEW_EVERY = 5
 CHECKPOINT_EVERY = 10
 """Iterations between checkpoints, so that a job resumes after the server was killed."""
 
+JOB_DEFAULTS = {"message": "", "iteration": 0, "max_iterations": 0, "preview": 0, "result": False}
+"""What a job starts with, and what an older job.json lacking a field reads as."""
+
 Event = dict
 Subscriber = Callable[[Event], None]
 
@@ -75,7 +78,7 @@ class JobStore:
         job_id = uuid.uuid4().hex[:12]
         (self.root / job_id).mkdir()
         job = {"format": JOB_FORMAT, "id": job_id, "state": "queued", "created": time.time(), "spec": spec.as_json(),
-               "command": command, "message": "", "iteration": 0, "max_iterations": 0, "preview": 0, "result": False}
+               "command": command, **JOB_DEFAULTS}
         self.write(job)
         return job
 
@@ -108,8 +111,7 @@ def upgrade_job(job: dict) -> dict:
     their defaults here)."""
     if job.get("format", 1) > JOB_FORMAT:
         raise ValueError(f"job format {job['format']} is newer than this studio's {JOB_FORMAT}")
-    defaults = {"message": "", "iteration": 0, "max_iterations": 0, "preview": 0, "result": False}
-    return defaults | job | {"format": JOB_FORMAT}
+    return JOB_DEFAULTS | job | {"format": JOB_FORMAT}
 
 
 class JobListener(Listener):
