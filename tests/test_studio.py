@@ -208,7 +208,9 @@ def test_cancel_stops_a_running_job_within_a_second_and_keeps_its_best_image_unt
             started.set()
         if event["type"] == "state" and event["state"] == "cancelled":
             stopped.append(time.monotonic())
+            cancelled.set()
 
+    cancelled = threading.Event()
     stop = studio.subscribe(watch)
     job = {"content": photo["id"], "styles": [{"name": starry["name"]}], "max_size": 64, "max_iterations": 500}
     job_id = call(app, "POST", "/api/jobs", json=job)[1]["id"]
@@ -218,6 +220,7 @@ def test_cancel_stops_a_running_job_within_a_second_and_keeps_its_best_image_unt
     asked = time.monotonic()
     status, _ = call(app, "POST", f"/api/jobs/{job_id}/cancel")
     done = wait_for(studio, job_id, ("cancelled", "done", "failed"), timeout=10)
+    cancelled.wait(10)  # the state is set just before its event is sent: let the event arrive
     stop()
     assert status == 200 and done["state"] == "cancelled" and "best image is kept" in done["message"]
     assert stopped and stopped[0] - asked < 1.0
