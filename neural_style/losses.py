@@ -13,7 +13,8 @@ At a layer ``l``, ``F`` are its activations ``[H_l, W_l, N_l]``, ``M_l = H_l * W
                          E_s = R * sum (G - A)^2 / sum A^2,   R = RELATIVE_SCALE = 1e8  (relative, the default)
     total variation      T   = s^2 * sum h(x[i+1, j] - x[i, j]) + h(x[i, j+1] - x[i, j])
                              h(d) = sqrt(d^2 + e^2) - e,  e = TV_SMOOTHING = 1 grey level
-    total                alpha * C + beta * S + theta * T
+    temporal (video)     T_t = (1 / D) * sum_k c_k (x_k - w_k)^2,   D = 3 H W
+    total                alpha * C + beta * S + theta * T  (+ gamma * T_t for a video frame)
        C = (1 / n_c) sum_l w_l E_c^l           layer weights w_l normalised to sum 1
        S = (1 / n_s) sum_l w_l sum_k a_k g_l E_s^{l,k}   a_k: a style group's share (below), g_l its gain
 
@@ -68,6 +69,15 @@ term is weighted per layer by its gain ``g_l = ||A_l(original)||^2 / ||A_l(recol
 ``E_s`` grows like the square of the Grams' scale, so giving a painting the photo's duller colours
 would otherwise weaken its pull, and brighter colours strengthen it: colour transfer would change how
 stylised the output is, not only its colours. Gatys et al. 2017 and nst have no such factor.
+
+Video (``neural-style video``): ``w`` is the previous stylised frame warped onto this one by the
+backward optical flow, ``c_k`` in {0, 1} Ruder et al.'s consistency weight of the pixel (0 where it was
+disoccluded or lies on a motion boundary: :mod:`neural_style.flow`), ``k`` runs over pixels and
+channels. This is Ruder, Dosovitskiy & Brox's short-term temporal loss (GCPR 2016, eq. 7) and nst's
+``temporal_loss``, unchanged: a mean over the image, so its pull on a pixel falls like ``1 / D`` as
+the style's and (with ``s``) the content's do, and ``gamma`` holds at every size. Its default
+``gamma`` is not nst's 2e2: our style term's scale is not nst's (``R``), so it was chosen from a table
+(``video.VideoConfig.temporal_weight``).
 
 Against Gatys et al. and nst:
 
@@ -197,3 +207,10 @@ def total_variation_loss(image: tf.Tensor, scale: float = 1.0) -> tf.Tensor:
     dy = smooth_abs(image[1:, :, :] - image[:-1, :, :])
     dx = smooth_abs(image[:, 1:, :] - image[:, :-1, :])
     return (scale * scale) * (dx + dy)
+
+
+def temporal_loss(image: tf.Tensor, target: tf.Tensor, weights: tf.Tensor) -> tf.Tensor:
+    """``(1 / D) * sum_k c_k (x_k - w_k)^2`` for an image and its target ``[H, W, 3]`` (0..255) and
+    per-pixel weights ``c`` ``[H, W]`` (0..1); ``D = 3 H W``."""
+    squared = tf.square(tf.cast(image, tf.float32) - target) * weights[..., None]
+    return tf.reduce_sum(squared) / tf.cast(tf.size(squared), tf.float32)

@@ -18,13 +18,19 @@ from neural_style.errors import NeuralStyleError
 from neural_style.library import PREFIX, StoredStyle
 
 
-def choose_output(output: str | None, out_dir: str, img_name: str, overwrite: bool, inputs: Sequence[Path]) -> Path:
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def choose_output(output: str | None, out_dir: str, img_name: str, overwrite: bool, inputs: Sequence[Path],
+                  suffixes: Sequence[str] = IMAGE_SUFFIXES) -> Path:
     """The output path: ``-o`` or ``img_output_dir/img_name.png``. Never an input file. Unless
     ``overwrite``, nothing of an earlier run is replaced: when the image, its record (``.json``) or
-    snapshots of that name (``_iter00100``) exist, a numbered name (``result-1.png``) is chosen."""
+    snapshots of that name (``_iter00100``) exist, a numbered name (``result-1.png``) is chosen.
+    ``suffixes``: the kinds of file the command writes (a video's: ``.mp4``)."""
     path = Path(output) if output else Path(out_dir) / (img_name if Path(img_name).suffix else f"{img_name}.png")
-    if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"):
-        raise NeuralStyleError(f"output must end in .png, .jpg, .bmp, .tif or .webp. Received: {str(path)!r}")
+    if path.suffix.lower() not in suffixes:
+        kinds = ".png, .jpg, .bmp, .tif or .webp" if suffixes == IMAGE_SUFFIXES else " or ".join(suffixes)
+        raise NeuralStyleError(f"output must end in {kinds}. Received: {str(path)!r}")
     resolved = path.resolve()
     if any(resolved == p.resolve() for p in inputs):
         raise NeuralStyleError(f"output {str(path)!r} is one of the input images; refusing to overwrite it")

@@ -42,9 +42,10 @@ from neural_style.request import Request, Segmentation, check_inputs
 from neural_style.scales import Engine, Networks
 from neural_style.segmentation import Region, segmentation_styles
 from neural_style.styles import PreparedStyle, check_stored, prepare_styles
+from neural_style.terms import TemporalTerm
 from neural_style.transfer import TransferResult, resolve_device, run_scales
 
-__all__ = ["Prepared", "Request", "Segmentation", "execute", "prepare", "run_transfer", "save", "stylize"]
+__all__ = ["Prepared", "Request", "Segmentation", "execute", "for_frame", "prepare", "run_transfer", "save", "stylize"]
 
 FINISHED = ("completed", "converged", "line_search_failed", "evaluations")
 """Stop reasons of a run that ended by itself: nothing is left to resume."""
@@ -135,13 +136,25 @@ def prepare(request: Request) -> Prepared:
                     content, content_run, tuple(styles), start, tuple(notes), time.perf_counter() - start_time)
 
 
+def for_frame(prepared: Prepared, content: np.ndarray, start: np.ndarray | None) -> Prepared:
+    """``prepared`` for another photo of its size (a video's next frame, RGB ``[H, W, 3]`` float32
+    0..255) and start image: styles, plan and device as decided; its notes said once, not again."""
+    if content.shape[:2] != prepared.shape:
+        raise ValueError(f"a frame of {content.shape[:2]} for a run prepared at {prepared.shape}")
+    config = prepared.config
+    content_run = colour.luminance_image(content, config.color_convert_type) if config.luminance_only else content
+    return replace(prepared, content=content, content_run=content_run, start=start, notes=())
+
+
 def execute(prepared: Prepared, listener: Listener | None = None, cancel: CancelToken | None = None,
-            engine: Engine | None = None, checkpointing: Checkpointing | None = None) -> TransferResult:
+            engine: Engine | None = None, checkpointing: Checkpointing | None = None,
+            temporal: TemporalTerm | None = None) -> TransferResult:
     """Run a prepared request: the plan's scales (:func:`transfer.run_scales`), then colour finishing.
     ``listener`` receives every event (notes first); ``cancel`` stops the run within an iteration,
     returning the best image so far (stop reason ``interrupted``; :class:`~neural_style.cancel.Cancelled`
     if not one iteration ran). ``engine``: networks kept from earlier runs (a batch, the studio);
-    ``checkpointing``: checkpoints to the listener every so many iterations, or a run resumed."""
+    ``checkpointing``: checkpoints to the listener every so many iterations, or a run resumed;
+    ``temporal``: a video frame's tie to the frame before, a term of its full-size scale."""
     listener = listener or Listener()
     for note in prepared.notes:
         listener.note(note)
@@ -149,7 +162,7 @@ def execute(prepared: Prepared, listener: Listener | None = None, cancel: Cancel
     config = prepared.plan.config
     networks = Networks(engine or Engine(), config, prepared.precision)
     image, last, reports = run_scales(networks, prepared.content_run, prepared.styles, prepared.start, prepared.device,
-                                      listener, cancel, checkpointing)
+                                      listener, cancel, checkpointing, temporal)
     final = colour.finish_colours(images.resize_to(image, *prepared.shape), prepared.content, config.original_colors,
                                   config.luminance_only, config.color_convert_type)
     return TransferResult(

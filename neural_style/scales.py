@@ -21,12 +21,12 @@ from neural_style.objective import LossGraphs, Objective, TargetPass
 from neural_style.optimizers import OPTIMIZERS, Callback, OptimizationResult
 from neural_style.styles import (
     PreparedStyle,
-    recolour_gains,
     effective_regions,
+    recolour_gains,
     style_grams,
     style_terms,
 )
-from neural_style.terms import ContentTerm, TVTerm
+from neural_style.terms import ContentTerm, TemporalTerm, TVTerm
 from neural_style.weights import load_vgg19_weights
 
 ObjectiveFactory = Callable[[keras.Model, TargetPass, LossGraphs], Objective]
@@ -79,7 +79,8 @@ def build_objective(extractor, targets: TargetPass, content: np.ndarray, styles:
                     config: TransferConfig, graphs: LossGraphs | None = None,
                     grams: Sequence[dict[str, np.ndarray]] | None = None, scale: float | None = None,
                     gains: Sequence[dict[str, float]] | None = None,
-                    style_targets: TargetPass | None = None, regions: float | None = None) -> Objective:
+                    style_targets: TargetPass | None = None, regions: float | None = None,
+                    temporal: TemporalTerm | None = None) -> Objective:
     """Targets computed once, outside the gradient path, for one image size: the content's by ``targets``
     (the run's precision, so the photo itself has zero content loss), the styles' by ``style_targets``
     (:meth:`Networks.style_pass`; ``targets`` if None). A segmented run's content weight is
@@ -87,7 +88,8 @@ def build_objective(extractor, targets: TargetPass, content: np.ndarray, styles:
     ``grams``, ``scale``, ``gains``: a tile's whole-image style Grams, size factor and recoloured styles'
     gains (:func:`run_tiled_scale`). With ``style_normalization`` relative each term's layers are
     weighted by :func:`losses.relative_style_factor` of their targets. ``regions``: the whole image's
-    :func:`styles.effective_regions` (a tile's cropped masks would change it; None: from ``styles``)."""
+    :func:`styles.effective_regions` (a tile's cropped masks would change it; None: from ``styles``).
+    ``temporal``: a video frame's temporal term, weighted by its ``gamma``."""
     regions = effective_regions(styles) if regions is None else regions
     factor = segmentation_content_factor(regions, config.segmentation_content_factor)
     content_weight = config.content_weight * factor
@@ -105,8 +107,11 @@ def build_objective(extractor, targets: TargetPass, content: np.ndarray, styles:
         ContentTerm(content_targets, config.content_layer_weights),
         *(replace(term, layer_weights=layer_weights) for term in terms),  # one per style group
         TVTerm(),
+        *([temporal] if temporal is not None else []),
     ]
     weights = {"content": content_weight, "style": config.style_weight, "tv": config.tv_weight}
+    if temporal is not None:
+        weights["temporal"] = temporal.gamma
     return Objective(extractor, terms, weights, content.shape[:2], graphs, scale)
 
 
@@ -158,11 +163,12 @@ def optimise(networks: Networks, make_objective: ObjectiveFactory, start: np.nda
 
 def run_scale(networks: Networks, content: np.ndarray, styles: Sequence[PreparedStyle], start: np.ndarray,
               iterations: int, callback: Callback | None, state: Mapping[str, np.ndarray] | None = None,
-              cancel: CancelToken | None = None) -> OptimizationResult:
-    """Optimise one scale, the whole image ``[H, W, 3]`` at once (:func:`optimise`)."""
+              cancel: CancelToken | None = None, temporal: TemporalTerm | None = None) -> OptimizationResult:
+    """Optimise one scale, the whole image ``[H, W, 3]`` at once (:func:`optimise`); ``temporal``: a
+    video frame's temporal term."""
     def make(extractor, targets, graphs):
         return build_objective(extractor, targets, content, styles, networks.config, graphs,
-                               style_targets=networks.style_pass())
+                               style_targets=networks.style_pass(), temporal=temporal)
     return optimise(networks, make, start, iterations, callback, state, cancel)
 
 

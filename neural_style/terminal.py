@@ -155,6 +155,9 @@ class BatchProgress(Listener):
     bar with its loss parts; elsewhere, one line per finished job. ``--verbose``: a line when a job
     starts and ends, and every ``print_every`` iterations; ``--quiet``: nothing."""
 
+    label = "batch"
+    """The overall bar's name (a clip's: ``video``)."""
+
     def __init__(self, verbosity: int, print_every: int = 50, stream=None) -> None:
         self.verbosity, self.print_every = verbosity, print_every
         self.stream = stream or sys.stderr
@@ -184,7 +187,7 @@ class BatchProgress(Listener):
         self._shown = now
         left = self.to_run - self.ran
         eta = f" ETA {_clock(left * self.run_seconds / self.ran)}" if self.ran and left > 0 else ""
-        line = f"batch {_bar(self.finished, self.total)} {self.finished}/{self.total}{eta}"
+        line = f"{self.label} {_bar(self.finished, self.total)} {self.finished}/{self.total}{eta}"
         if self.job:
             line += f" | {self.job} {self.step_text}"
         width = shutil.get_terminal_size((120, 20)).columns - 1
@@ -200,9 +203,12 @@ class BatchProgress(Listener):
         self._draw(force=True)
 
     def job_started(self, job) -> None:
-        self.job, self.step_text = job.name, ""
+        self._started(f"job {job.name}", job.name)
+
+    def _started(self, long_name: str, name: str) -> None:
+        self.job, self.step_text = name, ""
         if self.verbosity >= 2:
-            self._write(f"job {job.name}: started")
+            self._write(f"{long_name}: started")
         self._draw(force=True)
 
     def step(self, info) -> None:
@@ -213,14 +219,17 @@ class BatchProgress(Listener):
         self._draw()
 
     def job_finished(self, outcome) -> None:
+        detail = {"failed": outcome.error, "skipped": "kept from an earlier run"}.get(outcome.status, f"{outcome.seconds:.1f} s")
+        self._finished(outcome.name, outcome.status, outcome.seconds, detail)
+
+    def _finished(self, name: str, status: str, seconds: float, detail: str) -> None:
         self.finished += 1
-        if outcome.status in ("done", "failed", "interrupted"):
+        if status in ("done", "failed", "interrupted"):
             self.ran += 1
-            self.run_seconds += outcome.seconds
+            self.run_seconds += seconds
         self.job = ""
-        if self.verbosity >= 2 or (self.verbosity == 1 and (not self.live or outcome.status == "failed")):
-            detail = {"failed": outcome.error, "skipped": "kept from an earlier run"}.get(outcome.status, f"{outcome.seconds:.1f} s")
-            self._write(f"[{self.finished}/{self.total}] {outcome.name}: {outcome.status} ({detail})")
+        if self.verbosity >= 2 or (self.verbosity == 1 and (not self.live or status == "failed")):
+            self._write(f"[{self.finished}/{self.total}] {name}: {status} ({detail})")
         self._draw(force=True)
 
     def close(self) -> None:
@@ -228,3 +237,29 @@ class BatchProgress(Listener):
             self.stream.write("\n")
             self.stream.flush()
             self._width = 0
+
+
+class VideoProgress(BatchProgress):
+    """A clip's progress (a :class:`~neural_style.video.VideoListener`): the batch's line with frames for
+    jobs (frames written of all, ETA from the frames run so far, the current frame's bar and loss
+    parts); notes as ``neural-style: note:`` lines."""
+
+    label = "video"
+
+    def video_started(self, frames: int, done: int) -> None:
+        self.total, self.to_run, self.finished = frames, frames - done, done
+        if self.verbosity >= 2:
+            self._write(f"video: {frames} frames, {done} already written, {frames - done} to stylise")
+        self._draw(force=True)
+
+    def frame_started(self, number: int, iterations: int) -> None:
+        self._started(f"frame {number} ({iterations} iterations)", f"frame {number}")
+
+    def frame_finished(self, entry: dict) -> None:
+        cut = ", scene cut" if entry.get("scene_cut") else ""
+        self._finished(f"frame {entry['frame']}", "done", entry["seconds"],
+                       f"{entry['seconds']:.1f} s, {entry['iterations']} iterations{cut}")
+
+    def note(self, text: str) -> None:
+        if self.verbosity:
+            self._write(f"neural-style: note: {text}")

@@ -4,9 +4,9 @@ its part of the loss, layer by layer, under a name for the record (``style/relu3
 
 A term's ``contributions`` are weighted within the term (layer weights, a style group's share and
 gains); the objective multiplies each part by its weight (alpha, beta, theta) and divides it by the
-term's ``divisor`` (its number of layers: losses, "Layer weights"). Adding a term (a temporal term for
-video, a histogram term) is one new class here and one line where the terms are listed
-(:func:`neural_style.scales.build_objective`).
+term's ``divisor`` (its number of layers: losses, "Layer weights"). Adding a term (a histogram term, say)
+is one new class here and one line where the terms are listed (:func:`neural_style.scales.build_objective`),
+as the video's :class:`TemporalTerm` was.
 """
 
 from __future__ import annotations
@@ -131,3 +131,25 @@ class TVTerm(Term):
     @staticmethod
     def contributions(layout, features, image, arguments, scale):
         return {"tv": losses.total_variation_loss(image, scale)}
+
+
+@dataclass(frozen=True)
+class TemporalTerm(Term):
+    """A video frame's tie to the frame before (losses.temporal_loss): ``target`` ``[H, W, 3]`` (0..255),
+    the previous stylised frame warped onto this one; ``weights`` ``[H, W]`` (0..1), where the warp
+    can be trusted (:func:`neural_style.flow.consistency`). Unlike the other parts' weights (the
+    configuration's), ``gamma`` comes with the term: only a video frame has one."""
+
+    part: ClassVar[str] = "temporal"
+    target: np.ndarray
+    weights: np.ndarray
+    gamma: float
+    """The temporal part's weight (``video.VideoConfig.temporal_weight``), which the objective is given."""
+
+    def arguments(self) -> tuple:
+        return _constant(self.target), _constant(self.weights)
+
+    @staticmethod
+    def contributions(layout, features, image, arguments, scale):
+        target, weights = arguments
+        return {"temporal": losses.temporal_loss(image, target, weights)}

@@ -28,6 +28,7 @@ from neural_style.scales import (
     run_tiled_scale,
 )
 from neural_style.styles import PreparedStyle, styles_at
+from neural_style.terms import TemporalTerm
 
 NOISE_AMPLITUDE = 20.0
 """Random init: the mean pixel plus uniform noise in +-20 (neural-style-tf's noise image)."""
@@ -149,7 +150,8 @@ def _visit_checkpoints(listener: Listener, every: int, base: Checkpoint, budget:
 
 def run_scales(networks: Networks, content: np.ndarray, styles: Sequence[PreparedStyle], start: np.ndarray | None,
                device: str, listener: Listener, cancel: CancelToken | None = None,
-               checkpointing: Checkpointing | None = None) -> tuple[np.ndarray, OptimizationResult, list[ScaleReport]]:
+               checkpointing: Checkpointing | None = None,
+               temporal: TemporalTerm | None = None) -> tuple[np.ndarray, OptimizationResult, list[ScaleReport]]:
     """Run ``networks.config``'s schedule on ``content`` (RGB ``[H, W, 3]`` float32 0..255, full size;
     the luminance image under ``luminance_only``) with ``styles`` prepared for that size. ``start``:
     the start image at any size (resized to each first scale), or None for ``init_img_type``.
@@ -160,7 +162,8 @@ def run_scales(networks: Networks, content: np.ndarray, styles: Sequence[Prepare
     is checked before every evaluation and between tile visits: once set, the run ends with stop
     reason ``interrupted`` and the best image so far (a scale cancelled before its first iteration is
     not reported: the scales before it stand), or raises :class:`~neural_style.cancel.Cancelled` if
-    not one iteration was done.
+    not one iteration was done. ``temporal``: a term of the scale of its target's size (a video
+    frame's), which may not be tiled.
     """
     config = networks.config
     full_shape = content.shape[:2]
@@ -200,7 +203,8 @@ def run_scales(networks: Networks, content: np.ndarray, styles: Sequence[Prepare
                 step = _steps(listener, done + first, total, index, size)
                 if every > 0:
                     step = _checkpointed(step, listener, every, done + first, base, budget)
-                result = run_scale(networks, content_image, scaled, start_image, budget - first, step, state, cancel)
+                tie = temporal if temporal is not None and temporal.target.shape[:2] == content_image.shape[:2] else None
+                result = run_scale(networks, content_image, scaled, start_image, budget - first, step, state, cancel, tie)
             if result.stop_reason == "interrupted" and first + result.iterations == 0:
                 if previous is None:
                     raise Cancelled  # not one iteration done: nothing worth saving

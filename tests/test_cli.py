@@ -1,5 +1,5 @@
-"""The command line, run as users run it: a subprocess, exit codes, the files it writes (one test
-runs the command in this process, where a fresh process adds nothing to what it checks)."""
+"""The command line, run as users run it: a subprocess, exit codes, the files it writes (two tests
+run the command in this process, where a fresh process adds nothing to what they check)."""
 
 from __future__ import annotations
 
@@ -50,12 +50,14 @@ def test_argv_normalisation(argv, expected):
     assert normalize_argv(argv, _long_option_names()) == expected
 
 
-def test_neural_style_tf_command_runs_and_writes_image_and_record(tmp_path):
-    """The seeds' command shape: single-dash options and -device /gpu:0 on a machine without a GPU."""
+def test_neural_style_tf_command_runs_and_writes_image_and_record(tmp_path, capfd, monkeypatch):
+    """The seeds' command shape: single-dash options and -device /gpu:0 on a machine without a GPU (in
+    this process: what the command writes is its own work; a fresh process's output is the next test's)."""
     out = tmp_path / "result.png"
-    proc = run_cli(*small_run_args(out, "-device", "/gpu:0"))
-    assert proc.returncode == 0, proc.stderr
-    assert "note: no GPU available" in proc.stderr and "Traceback" not in proc.stderr
+    monkeypatch.chdir(ROOT)  # DATA is relative to the repository root
+    code, _, err = run_main(small_run_args(out, "-device", "/gpu:0"), capfd)
+    assert code == 0, err
+    assert "note: no GPU available" in err and "Traceback" not in err
     assert cv2.imread(str(out)).shape == (48, 64, 3)
     record = json.loads(out.with_suffix(".json").read_text())
     assert record["iterations"] == 3 and record["stop_reason"] == "completed"

@@ -8,16 +8,16 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "neural_style"
 
 LAYERS: list[set[str]] = [
-    {"errors", "version", "argv", "jpeg", "grams", "losses", "tiling", "cancel"},  # no package imports
+    {"errors", "version", "argv", "jpeg", "grams", "losses", "tiling", "cancel", "flow"},  # no package imports
     {"layers", "optimizers"},
     {"config", "features", "images", "weights", "terms"},  # configuration, decoding, the network, loss terms
-    {"colour", "masks", "planner", "checkpoints", "objective", "library_entries", "regions"},
+    {"colour", "masks", "planner", "checkpoints", "objective", "library_entries", "regions", "video_io"},
     {"library"},  # the style store
     {"segmentation", "library_files", "library_blend", "outputs", "styles", "listeners", "request"},
     {"library_build", "scales", "terminal"},  # computing what the library stores; one scale of a run
     {"transfer"},  # a run's scales, coarse to fine
     {"runs"},  # the application layer: prepare, execute, save
-    {"batch_jobs"},  # many runs: planned, one run each,
+    {"batch_jobs", "video"},  # many runs: planned, one run each; a clip, one run a frame
     {"batch_ray"},  # on Ray,
     {"batch"},  # resumable
     {"studio.uploads"},  # the studio: what the page sends,
@@ -27,7 +27,8 @@ LAYERS: list[set[str]] = [
     {"studio.server"},  # its routes,
     {"studio"},  # and serve()
     {"cli.options", "cli.paths"},  # front ends: the command line...
-    {"cli.run", "cli.batch", "cli.styles", "cli.studio"},
+    {"cli.style_options"},
+    {"cli.run", "cli.batch", "cli.styles", "cli.studio", "cli.video"},
     {"cli", ""},  # ...its dispatcher, and the package root (the Python API)
     {"__main__"},  # python -m neural_style
 ]

@@ -1,7 +1,8 @@
 """The ``neural-style`` command.
 
 ``neural-style [options]`` repaints a photo (:mod:`neural_style.cli.run`); ``neural-style batch ...``
-runs many (:mod:`neural_style.cli.batch`); ``neural-style styles ...`` manages the style library
+runs many (:mod:`neural_style.cli.batch`); ``neural-style video ...`` stylises a clip
+(:mod:`neural_style.cli.video`); ``neural-style styles ...`` manages the style library
 (:mod:`neural_style.cli.styles`); ``neural-style studio`` serves the web app (:mod:`neural_style.cli.studio`).
 All end bad input with one line on stderr and exit code 2, and keep TensorFlow's chatter off the terminal
 unless ``-v``.
@@ -48,6 +49,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                 from neural_style.cli import studio
 
                 studio.command.main(args[1:], prog_name="neural-style studio", standalone_mode=False)
+            elif args[:1] == ["video"]:
+                from neural_style.cli import video
+
+                video.command.main(normalize_argv(args[1:], video.long_option_names()), prog_name="neural-style video",
+                                   standalone_mode=False, obj={"cancel": cancel})
             elif args[:1] == ["batch"]:
                 from neural_style.cli import batch
 
