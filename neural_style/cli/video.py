@@ -19,7 +19,6 @@ from neural_style.cli.options import (
     quiet_verbose_options,
 )
 from neural_style.cli.style_options import build_styles
-from neural_style.errors import NeuralStyleError
 from neural_style.flow import DEFAULT_FLOW, FLOW_METHODS
 from neural_style.outputs import choose_output
 from neural_style.terminal import Interrupted, VideoProgress
@@ -77,16 +76,14 @@ def command(**opts) -> None:
                         opts["temporal_weight"], opts["flow_method"].lower())
     source = Path(opts["content_video"])
     specs, inputs, _ = build_styles({**opts, "content_seg": None, "style_segs": (), "content_img_dir": opts["mask_dir"]})
-    output = Path(opts["output"])
-    if output.suffix.lower() != ".mp4":
-        raise NeuralStyleError(f"output must end in .mp4. Received: {str(output)!r}")
     frames_dir = Path(opts["frames_dir"]) if opts["frames_dir"] else None
-    work = frames_dir or output.with_suffix(".frames")
-    if not (work / "video.json").exists():  # nothing to continue: never replace an earlier video
-        output = choose_output(str(output), ".", "", opts["overwrite"], [source, *inputs], suffixes=(".mp4",))
+    work = frames_dir or Path(opts["output"]).with_suffix(".frames")
+    continuing = (work / "video.json").exists()  # the same command after a kill: its own video may be replaced
+    output = choose_output(opts["output"], ".", "", opts["overwrite"] or continuing, [source, *inputs], suffixes=(".mp4",))
     frame_range(video_io.probe(source), video)  # a file that is not a video fails in a second, before TensorFlow is imported
 
     from neural_style.video import stylise_video
+
     progress = VideoProgress(verbosity, opts["print_iterations"])
     cancel = (click.get_current_context().obj or {}).get("cancel")
     try:
