@@ -7,6 +7,7 @@ these weights multiply are written down in :mod:`neural_style.losses`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
@@ -34,7 +35,13 @@ SCALE_ITERATION_RATIO = 3
 """Coarse-to-fine: each finer scale gets a third of the iterations of the one before (TransferConfig.scale_iterations)."""
 
 
-def _check_number(name: str, value: float, *, minimum: float = 0.0, strict: bool = False) -> float:
+def check_choice(name: str, value: str, choices: Sequence[str]) -> None:
+    """``value`` is one of ``choices``, or one line naming them."""
+    if value not in choices:
+        raise NeuralStyleError(f"{name} must be one of {', '.join(choices)}. Received: {name}={value!r}")
+
+
+def check_number(name: str, value: float, *, minimum: float = 0.0, strict: bool = False) -> float:
     """Finite, and >= minimum (> minimum when strict)."""
     try:
         number = float(value)
@@ -53,7 +60,7 @@ def normalize_weights(name: str, weights: tuple[float, ...], count: int) -> tupl
         return tuple(1.0 / count for _ in range(count))
     if len(weights) != count:
         raise NeuralStyleError(f"{name} needs {count} value(s), one per item. Received {len(weights)}: {list(weights)}")
-    checked = [_check_number(name, w) for w in weights]
+    checked = [check_number(name, w) for w in weights]
     total = sum(checked)
     if total <= 0:
         raise NeuralStyleError(f"{name} must not all be zero. Received: {list(weights)}")
@@ -79,7 +86,7 @@ class StyleSpec:
     style_mask_name: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "weight", _check_number("style_imgs_weights", self.weight))
+        object.__setattr__(self, "weight", check_number("style_imgs_weights", self.weight))
 
 
 def _layers(name: str, layers: tuple[str, ...]) -> tuple[str, ...]:
@@ -225,15 +232,15 @@ class TransferConfig:
 
     def __post_init__(self) -> None:
         for name in ("content_weight", "style_weight", "tv_weight"):
-            object.__setattr__(self, name, _check_number(name, getattr(self, name)))
+            object.__setattr__(self, name, check_number(name, getattr(self, name)))
         if self.segmentation_content_factor is not None:  # None: the effective region count
             object.__setattr__(self, "segmentation_content_factor",
-                               _check_number("segmentation_content_factor", self.segmentation_content_factor))
-        object.__setattr__(self, "learning_rate", _check_number("learning_rate", self.learning_rate, strict=True))
-        object.__setattr__(self, "style_scale", _check_number("style_scale", self.style_scale, strict=True))
-        object.__setattr__(self, "noise_ratio", _check_number("noise_ratio", self.noise_ratio))
+                               check_number("segmentation_content_factor", self.segmentation_content_factor))
+        object.__setattr__(self, "learning_rate", check_number("learning_rate", self.learning_rate, strict=True))
+        object.__setattr__(self, "style_scale", check_number("style_scale", self.style_scale, strict=True))
+        object.__setattr__(self, "noise_ratio", check_number("noise_ratio", self.noise_ratio))
         if self.max_memory is not None:
-            _check_whole("max_memory", self.max_memory, 0, 2**62)
+            check_whole("max_memory", self.max_memory, 0, 2**62)
         if self.noise_ratio > 1:
             raise NeuralStyleError(f"noise_ratio must be between 0 and 1. Received: noise_ratio={self.noise_ratio}")
         object.__setattr__(self, "content_layers", _layers("content_layers", tuple(self.content_layers)))
@@ -245,16 +252,11 @@ class TransferConfig:
         self._check_integers()
 
     def _check_choices(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            raise NeuralStyleError(f"optimizer must be one of {', '.join(OPTIMIZERS)}. Received: optimizer={self.optimizer!r}")
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
         if self.precision not in PRECISIONS:
             raise NeuralStyleError(f"precision must be auto, float32 or bfloat16. Received: precision={self.precision!r}")
-        if self.color_convert_type not in COLOUR_SPACES:
-            raise NeuralStyleError(f"color_convert_type must be one of {', '.join(COLOUR_SPACES)}. "
-                                   f"Received: color_convert_type={self.color_convert_type!r}")
-        if self.color_transfer not in COLOUR_TRANSFERS:
-            raise NeuralStyleError(f"color_transfer must be one of {', '.join(COLOUR_TRANSFERS)}. "
-                                   f"Received: color_transfer={self.color_transfer!r}")
+        check_choice("color_convert_type", self.color_convert_type, COLOUR_SPACES)
+        check_choice("color_transfer", self.color_transfer, COLOUR_TRANSFERS)
         if self.style_normalization not in STYLE_NORMALIZATIONS:
             raise NeuralStyleError(f"style_normalization must be gatys or relative. "
                                    f"Received: style_normalization={self.style_normalization!r}")
@@ -274,11 +276,11 @@ class TransferConfig:
         limits = (("max_iterations", 1, 10**7), ("max_size", 16, MAX_SIZE_LIMIT), ("seed", 0, 2**32 - 1), ("scales", 1, 6),
                   ("min_scale_side", MIN_SIDE, MAX_SIZE_LIMIT))
         for name, low, high in limits:
-            _check_whole(name, getattr(self, name), low, high)
-        _check_whole("tile_overlap", self.tile_overlap, 0, MAX_SIZE_LIMIT)
-        _check_whole("tile_sweeps", self.tile_sweeps, 1, 100)
+            check_whole(name, getattr(self, name), low, high)
+        check_whole("tile_overlap", self.tile_overlap, 0, MAX_SIZE_LIMIT)
+        check_whole("tile_sweeps", self.tile_sweeps, 1, 100)
         if self.tile is not None:
-            _check_whole("tile", self.tile, 0, MAX_SIZE_LIMIT)
+            check_whole("tile", self.tile, 0, MAX_SIZE_LIMIT)
             if 0 < self.tile < MIN_TILE:
                 raise NeuralStyleError(f"tile must be 0 (never tile) or at least {MIN_TILE} px. Received: tile={self.tile}")
             if self.tile and 2 * self.tile_overlap > self.tile:
@@ -289,7 +291,7 @@ class TransferConfig:
             raise NeuralStyleError(f"scale_iterations needs {self.scales} value(s), one per scale. "
                                    f"Received {len(self.scale_iterations)}: {list(self.scale_iterations)}")
         for value in self.scale_iterations:
-            _check_whole("scale_iterations", value, 1, 10**7)
+            check_whole("scale_iterations", value, 1, 10**7)
 
     def schedule(self, height: int, width: int) -> tuple[tuple[int, int], ...]:
         """``(longest side, iterations)`` per scale, coarsest first, for an output of ``height x width``.
@@ -327,6 +329,6 @@ def split_iterations(total: int, count: int) -> list[int]:
     return counts
 
 
-def _check_whole(name: str, value: object, low: int, high: int) -> None:
+def check_whole(name: str, value: object, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
         raise NeuralStyleError(f"{name} must be a whole number from {low} to {high}. Received: {name}={value!r}")

@@ -26,7 +26,13 @@ import numpy as np
 
 from neural_style import flow, images, video_io
 from neural_style.cancel import Cancelled, CancelToken
-from neural_style.config import StyleSpec, TransferConfig
+from neural_style.config import (
+    StyleSpec,
+    TransferConfig,
+    check_choice,
+    check_number,
+    check_whole,
+)
 from neural_style.errors import NeuralStyleError
 from neural_style.listeners import Listener
 from neural_style.outputs import versions, write_record
@@ -65,25 +71,18 @@ class VideoConfig:
     flow: str = flow.DEFAULT_FLOW
 
     def __post_init__(self) -> None:
-        if not isinstance(self.start_frame, int) or self.start_frame < 1:
-            raise NeuralStyleError(f"start_frame must be a whole number from 1. Received: start_frame={self.start_frame!r}")
-        if self.end_frame is not None and (not isinstance(self.end_frame, int) or self.end_frame < self.start_frame):
+        check_whole("start_frame", self.start_frame, 1, 10**9)
+        if self.end_frame is not None and (isinstance(self.end_frame, bool) or not isinstance(self.end_frame, int)
+                                           or self.end_frame < self.start_frame):
             raise NeuralStyleError(f"end_frame must be a whole number from start_frame ({self.start_frame}). "
                                    f"Received: end_frame={self.end_frame!r}")
-        if self.first_frame_type not in FIRST_FRAME_TYPES:
-            raise NeuralStyleError(f"first_frame_type must be one of {', '.join(FIRST_FRAME_TYPES)}. "
-                                   f"Received: {self.first_frame_type!r}")
-        if self.init_frame_type not in INIT_FRAME_TYPES:
-            raise NeuralStyleError(f"init_frame_type must be one of {', '.join(INIT_FRAME_TYPES)}. "
-                                   f"Received: {self.init_frame_type!r}")
+        check_choice("first_frame_type", self.first_frame_type, FIRST_FRAME_TYPES)
+        check_choice("init_frame_type", self.init_frame_type, INIT_FRAME_TYPES)
         for name in ("first_frame_iterations", "frame_iterations"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise NeuralStyleError(f"{name} must be a whole number from 1. Received: {name}={value!r}")
-        if not (np.isfinite(self.temporal_weight) and self.temporal_weight >= 0):
-            raise NeuralStyleError(f"temporal_weight must be a finite number >= 0. Received: {self.temporal_weight!r}")
-        if self.flow not in flow.FLOW_METHODS:
-            raise NeuralStyleError(f"flow must be one of {', '.join(flow.FLOW_METHODS)}. Received: {self.flow!r}")
+            if getattr(self, name) is not None:
+                check_whole(name, getattr(self, name), 1, 10**7)
+        check_number("temporal_weight", self.temporal_weight)
+        check_choice("flow", self.flow, flow.FLOW_METHODS)
 
 
 class VideoListener(Listener):
