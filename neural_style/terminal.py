@@ -162,8 +162,8 @@ class BatchProgress(Listener):
         self.verbosity, self.print_every = verbosity, print_every
         self.stream = stream or sys.stderr
         self.live = verbosity == 1 and self.stream.isatty()
-        self.total = self.finished = self.ran = 0
-        self.run_seconds = 0.0
+        self.total = self.finished = self.ran = self.timed = 0
+        self.run_seconds = 0.0  # of the ``timed`` runs: the pace of those left
         self.job = ""
         self.step_text = ""
         self.to_run = 0
@@ -186,7 +186,7 @@ class BatchProgress(Listener):
             return
         self._shown = now
         left = self.to_run - self.ran
-        eta = f" ETA {_clock(left * self.run_seconds / self.ran)}" if self.ran and left > 0 else ""
+        eta = f" ETA {_clock(left * self.run_seconds / self.timed)}" if self.timed and left > 0 else ""
         line = f"{self.label} {_bar(self.finished, self.total)} {self.finished}/{self.total}{eta}"
         if self.job:
             line += f" | {self.job} {self.step_text}"
@@ -222,11 +222,14 @@ class BatchProgress(Listener):
         detail = {"failed": outcome.error, "skipped": "kept from an earlier run"}.get(outcome.status, f"{outcome.seconds:.1f} s")
         self._finished(outcome.name, outcome.status, outcome.seconds, detail)
 
-    def _finished(self, name: str, status: str, seconds: float, detail: str) -> None:
+    def _finished(self, name: str, status: str, seconds: float, detail: str, timed: bool = True) -> None:
+        """``timed``: whether its seconds tell how long the ones left will take (the ETA)."""
         self.finished += 1
         if status in ("done", "failed", "interrupted"):
             self.ran += 1
-            self.run_seconds += seconds
+            if timed:
+                self.timed += 1
+                self.run_seconds += seconds
         self.job = ""
         if self.verbosity >= 2 or (self.verbosity == 1 and (not self.live or status == "failed")):
             self._write(f"[{self.finished}/{self.total}] {name}: {status} ({detail})")
@@ -241,8 +244,8 @@ class BatchProgress(Listener):
 
 class VideoProgress(BatchProgress):
     """A clip's progress (a :class:`~neural_style.video.VideoListener`): the batch's line with frames for
-    jobs (frames written of all, ETA from the frames run so far, the current frame's bar and loss
-    parts); notes as ``neural-style: note:`` lines."""
+    jobs (frames written of all, ETA from the frames after the first run so far, the current frame's
+    bar and loss parts); notes as ``neural-style: note:`` lines."""
 
     label = "video"
 
@@ -257,8 +260,9 @@ class VideoProgress(BatchProgress):
 
     def frame_finished(self, entry: dict) -> None:
         cut = ", scene cut" if entry.get("scene_cut") else ""
+        later = "reliable" in entry  # the first frame runs a still's iterations: the ETA comes from the others
         self._finished(f"frame {entry['frame']}", "done", entry["seconds"],
-                       f"{entry['seconds']:.1f} s, {entry['iterations']} iterations{cut}")
+                       f"{entry['seconds']:.1f} s, {entry['iterations']} iterations{cut}", timed=later)
 
     def note(self, text: str) -> None:
         if self.verbosity:

@@ -5,6 +5,7 @@ mid-clip, Ctrl-C, and bad input."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -21,6 +22,7 @@ from conftest import DATA, run_main
 from neural_style import flow, images, video_io
 from neural_style.cancel import CancelToken
 from neural_style.config import StyleSpec, TransferConfig
+from neural_style.terminal import VideoProgress
 from neural_style.video import VideoConfig, VideoListener, stylise_video
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,12 +78,31 @@ def test_the_consistency_weights_follow_ruder_et_al():
     assert weights[:, 19:21].max() == 0.0 and weights[:, 5:15].min() == 1.0 and weights[:, 26:35].min() == 1.0
 
 
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
 @pytest.fixture(scope="module")
 def bunny_run(tmp_path_factory, engine):
-    """Three frames of Big Buck Bunny, the video mode, frames kept."""
+    """Three frames of Big Buck Bunny, the video mode, frames kept, its progress line drawn as on a
+    terminal (``out / "terminal.txt"``)."""
     out = tmp_path_factory.mktemp("bunny")
-    result = stylise_video(BUNNY, [StyleSpec(STARRY)], CONFIG, VIDEO, out / "bunny.mp4", out / "frames", engine=engine)
+    terminal = Terminal()
+    result = stylise_video(BUNNY, [StyleSpec(STARRY)], CONFIG, VIDEO, out / "bunny.mp4", out / "frames",
+                           VideoProgress(1, stream=terminal), engine=engine)
+    (out / "terminal.txt").write_bytes(terminal.getvalue().encode())
     return out, result
+
+
+def test_one_line_shows_the_frames_bar_with_an_eta_from_the_later_frames_and_the_frames_own_bar(bunny_run):
+    out, result = bunny_run
+    shown = (out / "terminal.txt").read_bytes().decode().split("\r")  # bytes: read_text() makes \r a newline
+    assert any(f.startswith("video [") and "0/3 | frame 1 [" in f and "loss" in f for f in shown)
+    assert not any("1/3 ETA" in f for f in shown)  # the first frame runs a still's iterations: no rate from it
+    later = result.frames[1]["seconds"]
+    assert any(f"2/3 ETA 0:{round(later):02d}" in f for f in shown)  # one frame left, at the second's pace
+    assert shown[-1].rstrip().endswith("3/3")
 
 
 def test_the_mp4_has_the_clips_frame_rate_and_audio_and_a_record(bunny_run):
