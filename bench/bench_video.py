@@ -16,7 +16,8 @@ frame as the first, from its photo), then measures:
     python -m bench.bench_video --clip ../shared/videos/carphone_pristine.mp4 --frames 50 --sizes 128 256 \
         --out /tmp/video-bench [--temporal_weight 1e5 --frame_iterations 20]
 
-Prints one JSON line per (clip, size, mode) and a Markdown table at the end; frames are kept under --out.
+Prints one JSON line per (clip, size, mode) and a Markdown table at the end; frames are kept under --out,
+with a contact strip per clip and size (every 6th frame, one row per mode) to look at.
 """
 
 from __future__ import annotations
@@ -82,6 +83,20 @@ def run(clip: Path, style: Path, size: int, frames: int, mode: str, out: Path, v
             "wall_s": round(time.perf_counter() - started, 1), "folder": str(folder)}
 
 
+def strip(out: Path, clip: Path, size: int, modes: list[str], every: int = 6) -> Path | None:
+    """A contact strip: every ``every``-th frame (from the first), one row per mode, to look at."""
+    rows = []
+    for mode in modes:
+        frames = frames_of(out / f"{clip.stem}_{size}_{mode}")
+        if not frames:
+            return None
+        rows.append(np.concatenate(frames[::every], axis=1))
+    width = min(r.shape[1] for r in rows)
+    path = out / f"{clip.stem}_{size}_strip.png"
+    images.save_image(path, images.to_uint8(np.concatenate([r[:, :width] for r in rows], axis=0)))
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clip", type=Path, action="append", required=True)
@@ -116,6 +131,8 @@ def main() -> None:
                 row |= {"temporal_weight": args.temporal_weight, "frame_iterations": args.frame_iterations}
                 print(json.dumps(row), flush=True)
                 rows.append(row)
+            if len(args.modes) > 1:
+                print(f"strip: {strip(args.out, clip, size, args.modes)}", flush=True)
     print("\n| clip | size | mode | warping error | gram | content | first frame s | s/frame after |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
