@@ -117,11 +117,32 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def mask_folders(specs: Sequence[StyleSpec], info: video_io.VideoInfo) -> dict[int, list[Path]]:
+    """``{style index: mask files}`` for the styles whose mask is a folder of one mask per frame of the
+    clip (in name order); one line if a folder's count is not the clip's."""
+    folders = {}
+    for k, spec in enumerate(specs):
+        if isinstance(spec.mask, str | Path) and Path(spec.mask).is_dir():
+            files = video_io.folder_frames(Path(spec.mask))
+            if len(files) != info.frames:
+                raise NeuralStyleError(f"style_mask_imgs[{k}]: the folder {str(spec.mask)!r} holds {len(files)} masks "
+                                       f"and the clip {info.frames} frames; a mask folder has one mask per frame")
+            folders[k] = files
+    return folders
+
+
+def _frame_specs(specs: Sequence[StyleSpec], folders: dict[int, list[Path]], number: int) -> tuple[StyleSpec, ...]:
+    """The styles of frame ``number`` (from 1): each mask folder's mask of that frame."""
+    return tuple(replace(s, mask=folders[k][number - 1]) if k in folders else s for k, s in enumerate(specs))
+
+
 def _identity(info: video_io.VideoInfo, specs: Sequence[StyleSpec], config: TransferConfig, video: VideoConfig) -> dict:
     """What a resumed clip must share with the frames already written: inputs (and their bytes) and settings."""
     sources = [info.path] if not info.is_folder else video_io.folder_frames(info.path)
     styles = [{"image": str(s.image), "weight": s.weight, "mask": None if s.mask is None else str(s.mask)} for s in specs]
     files = [Path(s.image) for s in specs if isinstance(s.image, str | Path)]
+    for masks in mask_folders(specs, info).values():
+        files += masks
     settings = asdict(video) | {"end_frame": None}  # a clip may be lengthened: the frames before stay right
     return json.loads(json.dumps({
         "video": str(info.path), "styles": styles, "config": asdict(config), "video_config": settings,
@@ -242,7 +263,8 @@ def stylise_video(source: Path, specs: Sequence[StyleSpec], config: TransferConf
     photo = frames.next()
     configs = _configs(config, video, shape)
     engine = engine or Engine(memo_bytes=1 << 30)  # one network; each style's targets computed once for the clip
-    prepared = [prepare(Request(photo, tuple(specs), c)) for c in configs[:1 if count == 1 else 2]]
+    folders = mask_folders(specs, info)  # masks that change with the frame: each frame is prepared on its own
+    prepared = [prepare(Request(photo, _frame_specs(specs, folders, first), c)) for c in configs[:1 if count == 1 else 2]]
     previous_photo, previous, interrupted = None, None, False
     for index in range(count):
         number, photo = first + index, photo if index == 0 else frames.next()
@@ -257,7 +279,9 @@ def stylise_video(source: Path, specs: Sequence[StyleSpec], config: TransferConf
             entry |= said
         listener.frame_started(number, configs[index > 0].max_iterations)
         try:
-            result = execute(for_frame(prepared[index > 0], photo, start), listener, cancel, engine, temporal=temporal)
+            run = (prepare(Request(photo, _frame_specs(specs, folders, number), configs[index > 0], start=start))
+                   if folders else for_frame(prepared[index > 0], photo, start))
+            result = execute(run, listener, cancel, engine, temporal=temporal)
         except Cancelled:  # before the frame's first iteration
             result = None
         if result is None or result.stop_reason == "interrupted":

@@ -209,6 +209,30 @@ def test_an_ntsc_rate_is_kept_and_non_square_pixels_are_shown_as_wide(tmp_path):
     assert (out.frames, out.fps, out.size, out.sar) == (3, Fraction(30000, 1001), (64, 48), "1:1")
 
 
+def test_a_mask_folder_gives_each_frame_its_own_mask(tmp_path, engine):
+    """One mask per frame (white: the painting applies): the left half for frame 1, the right half for
+    frames 2 and 3. Each frame on its own (from its photo, no temporal term), so that only the masks
+    differ: the half under the mask moves away from the photo, the other half hardly."""
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for k in range(12):  # the clip's twelve frames, at its 160x90
+        mask = np.zeros((90, 160, 3), np.uint8)
+        if k == 0:
+            mask[:, :80] = 255
+        else:
+            mask[:, 80:] = 255
+        images.save_image(masks / f"mask_{k:02d}.png", mask)
+    video = VideoConfig(end_frame=3, first_frame_iterations=20, frame_iterations=20, init_frame_type="content",
+                        temporal_weight=0.0)
+    stylise_video(BUNNY, [StyleSpec(STARRY, mask=masks)], CONFIG, video, tmp_path / "m.mp4", tmp_path / "frames",
+                  engine=engine)
+    outputs = [images.load_image(tmp_path / "frames" / name) for name in sorted(written(tmp_path / "frames"))]
+    moved = [np.abs(o - p).mean(axis=(0, 2)) for o, p in zip(outputs, photos(BUNNY, 3, outputs[0].shape[:2]), strict=True)]
+    halves = [(m[:28].mean(), m[36:].mean()) for m in moved]  # columns of the 64 px frame, the seam left out
+    print(halves)
+    assert halves[0][0] > 2 * halves[0][1] and halves[1][1] > 2 * halves[1][0] and halves[2][1] > 2 * halves[2][0]
+
+
 @pytest.fixture(scope="module")
 def bad_clips(tmp_path_factory) -> Path:
     """Real files that are not usable clips: a photo saved as .mp4, a text file, the bunny's audio
@@ -222,6 +246,9 @@ def bad_clips(tmp_path_factory) -> Path:
     (folder / "mixed").mkdir()
     (folder / "mixed" / "a.jpg").write_bytes((DATA / "face.jpg").read_bytes())
     (folder / "mixed" / "b.jpg").write_bytes((DATA / "tubingen.jpg").read_bytes())
+    (folder / "masks").mkdir()  # two masks for a twelve-frame clip
+    for name in ("a.png", "b.png"):
+        (folder / "masks" / name).write_bytes((DATA / "face_mask.png").read_bytes())
     return folder
 
 
@@ -238,6 +265,7 @@ def bad_clips(tmp_path_factory) -> Path:
     (str(CARPHONE), ["--flow", "deepflow"], "flow must be one of dis_medium"),
     (str(CARPHONE), ["-o", "/proc/forbidden/out.mp4"], "cannot be created"),
     (str(CARPHONE), ["-o", "out.avi"], "output must end in .mp4"),
+    (str(CARPHONE), ["--style_mask", "--style_mask_imgs", "masks"], "holds 2 masks and the clip 12 frames"),
 ])
 def test_bad_input_is_one_line_and_exit_2_and_nothing_is_written(bad_clips, tmp_path, clip, extra, message, capfd,
                                                                    monkeypatch):
@@ -245,6 +273,7 @@ def test_bad_input_is_one_line_and_exit_2_and_nothing_is_written(bad_clips, tmp_
     is tested for the still, tests/test_cli.py)."""
     monkeypatch.chdir(tmp_path)
     output = ["-o", str(tmp_path / "out.mp4")] if "-o" not in extra else []
+    extra = [str(bad_clips / e) if e == "masks" else e for e in extra]
     code, _, err = run_main(["video", "--content_video", str(bad_clips / clip), "--style_imgs", str(STARRY), *output,
                              *extra], capfd)
     assert code == 2, err

@@ -27,6 +27,7 @@ from neural_style.video import (
     INIT_FRAME_TYPES,
     VideoConfig,
     frame_range,
+    mask_folders,
 )
 
 DEFAULTS = VideoConfig()
@@ -40,7 +41,8 @@ DEFAULTS = VideoConfig()
 @click.option("--style_imgs_weights", **LIST, help="One weight per style image (normalised to sum 1; default equal).")
 @click.option("--style_imgs_dir", default="image_input", show_default=True)
 @click.option("--style_mask/--no-style_mask", default=False, help="Apply each style only inside its mask.")
-@click.option("--style_mask_imgs", **LIST, help="One mask per style image, the same for every frame.")
+@click.option("--style_mask_imgs", **LIST, help="One mask per style image: an image for every frame, or a folder "
+              "of one mask per frame of the clip (in name order).")
 @click.option("--mask_dir", default="masks", show_default=True, help="Where bare mask names are looked up first.")
 @click.option("-o", "--output", required=True, help="The video to write (.mp4: H.264, the clip's frame rate and audio).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output instead of choosing a numbered name.")
@@ -80,7 +82,9 @@ def command(**opts) -> None:
     work = frames_dir or Path(opts["output"]).with_suffix(".frames")
     continuing = (work / "video.json").exists()  # the same command after a kill: its own video may be replaced
     output = choose_output(opts["output"], ".", "", opts["overwrite"] or continuing, [source, *inputs], suffixes=(".mp4",))
-    frame_range(video_io.probe(source), video)  # a file that is not a video fails in a second, before TensorFlow is imported
+    info = video_io.probe(source)  # a file that is not a video fails in a second, before TensorFlow is imported
+    frame_range(info, video)
+    mask_folders(specs, info)
 
     from neural_style.video import stylise_video
 
