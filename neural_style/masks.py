@@ -89,12 +89,17 @@ def check_aspect(mask_shape: tuple[int, ...], image_shape: tuple[int, ...], what
         )
 
 
-def read_mask(source: str | Path | np.ndarray, shape: tuple[int, int], what: str, image: str = "the image") -> np.ndarray:
+def fit_mask(source: str | Path | np.ndarray, shape: tuple[int, int], what: str, image: str = "the image") -> np.ndarray:
     """A mask (path, or an API user's ``[H, W]`` array: float 0..1 or uint8 0..255) cleaned and resized to
-    ``shape``; an empty one is an error."""
+    ``shape``: ``[H, W]`` float32 0..1, possibly empty."""
     mask = as_mask_array(source, what) if isinstance(source, np.ndarray) else load_mask(source, what)
     check_aspect(mask.shape, shape, what, image)
-    mask = resize_mask(clean_mask(mask), *shape)
+    return resize_mask(clean_mask(mask), *shape)
+
+
+def read_mask(source: str | Path | np.ndarray, shape: tuple[int, int], what: str, image: str = "the image") -> np.ndarray:
+    """``fit_mask``, where an empty mask is an error."""
+    mask = fit_mask(source, shape, what, image)
     if mask_is_empty(mask):
         raise NeuralStyleError(f"{what}: mask is empty (all black, or under {MIN_MASK_SHARE:.1%} of the image), "
                                "so its style would apply nowhere")

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from neural_style import flow, images, video_io
+from neural_style import flow, images, masks, video_io
 from neural_style.cancel import Cancelled, CancelToken
 from neural_style.config import (
     StyleSpec,
@@ -131,9 +131,21 @@ def mask_folders(specs: Sequence[StyleSpec], info: video_io.VideoInfo) -> dict[i
     return folders
 
 
-def _frame_specs(specs: Sequence[StyleSpec], folders: dict[int, list[Path]], number: int) -> tuple[StyleSpec, ...]:
-    """The styles of frame ``number`` (from 1): each mask folder's mask of that frame."""
-    return tuple(replace(s, mask=folders[k][number - 1]) if k in folders else s for k, s in enumerate(specs))
+def _frame_specs(specs: Sequence[StyleSpec], folders: dict[int, list[Path]], number: int,
+                 shape: tuple[int, int]) -> tuple[tuple[StyleSpec, ...], list[int]]:
+    """The styles of frame ``number`` (from 1), each mask folder's mask of that frame read at the frame's
+    ``shape``, and the indices of the styles left out because their mask is empty in this frame (what
+    the mask follows has left the picture: not an error in a clip, as it is for a still)."""
+    kept, empty = [], []
+    for k, spec in enumerate(specs):
+        if k in folders:
+            mask = masks.fit_mask(folders[k][number - 1], shape, f"style_mask_imgs[{k}] frame {number}", "the clip")
+            if masks.mask_is_empty(mask):
+                empty.append(k)
+                continue
+            spec = replace(spec, mask=mask)
+        kept.append(spec)
+    return tuple(kept), empty
 
 
 def _identity(info: video_io.VideoInfo, specs: Sequence[StyleSpec], config: TransferConfig, video: VideoConfig) -> dict:
@@ -264,7 +276,7 @@ def stylise_video(source: Path, specs: Sequence[StyleSpec], config: TransferConf
     configs = _configs(config, video, shape)
     engine = engine or Engine(memo_bytes=1 << 30)  # one network; each style's targets computed once for the clip
     folders = mask_folders(specs, info)  # masks that change with the frame: each frame is prepared on its own
-    prepared = [prepare(Request(photo, _frame_specs(specs, folders, first), c)) for c in configs[:1 if count == 1 else 2]]
+    prepared = [] if folders else [prepare(Request(photo, specs, c)) for c in configs[:1 if count == 1 else 2]]
     previous_photo, previous, interrupted = None, None, False
     for index in range(count):
         number, photo = first + index, photo if index == 0 else frames.next()
@@ -277,26 +289,33 @@ def stylise_video(source: Path, specs: Sequence[StyleSpec], config: TransferConf
         if previous is not None:
             start, temporal, said = _tie(video, photo, previous_photo, previous)
             entry |= said
-        listener.frame_started(number, configs[index > 0].max_iterations)
-        try:
-            run = (prepare(Request(photo, _frame_specs(specs, folders, number), configs[index > 0], start=start))
-                   if folders else for_frame(prepared[index > 0], photo, start))
-            result = execute(run, listener, cancel, engine, temporal=temporal)
-        except Cancelled:  # before the frame's first iteration
-            result = None
-        if result is None or result.stop_reason == "interrupted":
-            interrupted = True  # a frame cut short is not kept: the next run redoes it
-            break
-        if result.stop_reason == "nonfinite":
-            raise NeuralStyleError(f"frame {number}: the loss became NaN or infinite; the frames before it are in "
-                                   f"{str(folder)!r}")
-        images.save_image(path, result.image)
-        entries.append(entry | {"iterations": result.iterations, "stop_reason": result.stop_reason,
-                                "loss": {"total": result.total, **result.parts},
-                                "seconds": round(time.perf_counter() - frame_start, 3)})
+        frame_specs, empty = _frame_specs(specs, folders, number, shape) if folders else (tuple(specs), [])
+        entry |= {"empty_masks": empty} if empty else {}
+        listener.frame_started(number, configs[index > 0].max_iterations if frame_specs else 0)
+        if frame_specs:
+            try:
+                run = (prepare(Request(photo, frame_specs, configs[index > 0], start=start))
+                       if folders else for_frame(prepared[index > 0], photo, start))
+                result = execute(run, listener, cancel, engine, temporal=temporal)
+            except Cancelled:  # before the frame's first iteration
+                result = None
+            if result is None or result.stop_reason == "interrupted":
+                interrupted = True  # a frame cut short is not kept: the next run redoes it
+                break
+            if result.stop_reason == "nonfinite":
+                raise NeuralStyleError(f"frame {number}: the loss became NaN or infinite; the frames before it are in "
+                                       f"{str(folder)!r}")
+            image = result.image
+            entry |= {"iterations": result.iterations, "stop_reason": result.stop_reason,
+                      "loss": {"total": result.total, **result.parts}}
+        else:  # no style has a region in this frame: the photo, as outside a mask in a still
+            image = images.to_uint8(photo)
+            entry |= {"iterations": 0, "stop_reason": "no_region", "loss": {}}
+        images.save_image(path, image)
+        entries.append(entry | {"seconds": round(time.perf_counter() - frame_start, 3)})
         _write_progress(folder, identity, entries)
         listener.frame_finished(entries[-1])
-        previous_photo, previous = photo, result.image.astype(np.float32)
+        previous_photo, previous = photo, image.astype(np.float32)
         if cancel is not None and cancel.cancelled:
             interrupted = index + 1 < count
             break

@@ -7,7 +7,7 @@ from conftest import DATA, STYLE_LAYERS, gram_distance, small
 from neural_style import StyleSpec, TransferConfig, run_transfer
 from neural_style.errors import NeuralStyleError
 from neural_style.features import build_feature_extractor
-from neural_style.images import load_mask, save_image
+from neural_style.images import load_mask
 from neural_style.objective import extract_features
 from neural_style.scales import evaluation_budget
 from neural_style.transfer import carried_iterations, describe_early_stops
@@ -45,17 +45,14 @@ def test_the_default_path_bfloat16_coarse_to_fine_reaches_the_float32_quality(ex
     assert results["bfloat16"] == pytest.approx(results["float32"], rel=0.05)
 
 
-def test_bfloat16_stalls_are_finished_in_float32_and_every_iteration_runs(tmp_path, engine):
+def test_bfloat16_stalls_are_finished_in_float32_and_every_iteration_runs(engine):
     """L-BFGS in bfloat16 near a minimum: the rounding of the network hides further decrease (c325037
     stopped at 224-396 of 500 on every bench pair at 128 px); the run now finishes the scale in
-    float32. Started from 250 float32 iterations at 64 px, bfloat16 stalled after 9 of 40 (a plain
-    400-iteration bfloat16 run stalled after 252, and took 5.5 minutes on a CPU without native
-    bfloat16)."""
-    near = tmp_path / "near.png"
-    first = run_transfer(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg")],
-                         TransferConfig(max_size=64, max_iterations=250, precision="float32", scales=1), engine=engine)
-    save_image(near, first.image)
-    config = TransferConfig(max_size=64, max_iterations=40, precision="bfloat16", scales=1, init_img_type=str(near))
+    float32. Started from 250 float32 iterations at 64 px (tests/data/tubingen_starry_64_near.png,
+    made as tests/data/MANIFEST.md says), bfloat16 stalled after 9 of 40 (a plain 400-iteration
+    bfloat16 run stalled after 252, and took 5.5 minutes on a CPU without native bfloat16)."""
+    config = TransferConfig(max_size=64, max_iterations=40, precision="bfloat16", scales=1,
+                            init_img_type=str(DATA / "tubingen_starry_64_near.png"))
     result = run_transfer(DATA / "tubingen.jpg", [StyleSpec(DATA / "starry_night.jpg")], config, engine=engine)
     (scale,) = result.scales
     print(scale)

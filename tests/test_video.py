@@ -209,28 +209,33 @@ def test_an_ntsc_rate_is_kept_and_non_square_pixels_are_shown_as_wide(tmp_path):
     assert (out.frames, out.fps, out.size, out.sar) == (3, Fraction(30000, 1001), (64, 48), "1:1")
 
 
-def test_a_mask_folder_gives_each_frame_its_own_mask(tmp_path, engine):
+def test_a_mask_folder_gives_each_frame_its_own_mask_and_an_empty_one_leaves_its_frame_unstyled(tmp_path, engine):
     """One mask per frame (white: the painting applies): the left half for frame 1, the right half for
-    frames 2 and 3. Each frame on its own (from its photo, no temporal term), so that only the masks
-    differ: the half under the mask moves away from the photo, the other half hardly."""
+    frame 2, none for frame 3 (what the mask follows has left the picture). Each frame on its own (from
+    its photo, no temporal term), so that only the masks differ: the half under the mask moves away from
+    the photo, the other half hardly; frame 3 is its photo, and the record says why."""
     masks = tmp_path / "masks"
     masks.mkdir()
     for k in range(12):  # the clip's twelve frames, at its 160x90
         mask = np.zeros((90, 160, 3), np.uint8)
         if k == 0:
             mask[:, :80] = 255
-        else:
+        elif k == 1:
             mask[:, 80:] = 255
         images.save_image(masks / f"mask_{k:02d}.png", mask)
     video = VideoConfig(end_frame=3, first_frame_iterations=20, frame_iterations=20, init_frame_type="content",
                         temporal_weight=0.0)
-    stylise_video(BUNNY, [StyleSpec(STARRY, mask=masks)], CONFIG, video, tmp_path / "m.mp4", tmp_path / "frames",
-                  engine=engine)
+    result = stylise_video(BUNNY, [StyleSpec(STARRY, mask=masks)], CONFIG, video, tmp_path / "m.mp4",
+                           tmp_path / "frames", engine=engine)
     outputs = [images.load_image(tmp_path / "frames" / name) for name in sorted(written(tmp_path / "frames"))]
-    moved = [np.abs(o - p).mean(axis=(0, 2)) for o, p in zip(outputs, photos(BUNNY, 3, outputs[0].shape[:2]), strict=True)]
+    originals = photos(BUNNY, 3, outputs[0].shape[:2])
+    moved = [np.abs(o - p).mean(axis=(0, 2)) for o, p in zip(outputs, originals, strict=True)]
     halves = [(m[:28].mean(), m[36:].mean()) for m in moved]  # columns of the 64 px frame, the seam left out
     print(halves)
-    assert halves[0][0] > 2 * halves[0][1] and halves[1][1] > 2 * halves[1][0] and halves[2][1] > 2 * halves[2][0]
+    assert halves[0][0] > 2 * halves[0][1] and halves[1][1] > 2 * halves[1][0]
+    assert np.array_equal(outputs[2], images.to_uint8(originals[2]))
+    assert [(f.get("empty_masks"), f["stop_reason"], f["iterations"]) for f in result.frames] == [
+        (None, "completed", 20), (None, "completed", 20), ([0], "no_region", 0)]
 
 
 @pytest.fixture(scope="module")

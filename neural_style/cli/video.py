@@ -42,7 +42,7 @@ DEFAULTS = VideoConfig()
 @click.option("--style_imgs_dir", default="image_input", show_default=True)
 @click.option("--style_mask/--no-style_mask", default=False, help="Apply each style only inside its mask.")
 @click.option("--style_mask_imgs", **LIST, help="One mask per style image: an image for every frame, or a folder "
-              "of one mask per frame of the clip (in name order).")
+              "of one mask per frame of the clip (in name order; an empty one leaves the style out of its frame).")
 @click.option("--mask_dir", default="masks", show_default=True, help="Where bare mask names are looked up first.")
 @click.option("-o", "--output", required=True, help="The video to write (.mp4: H.264, the clip's frame rate and audio).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output instead of choosing a numbered name.")
