@@ -36,7 +36,7 @@ from neural_style.config import (
 from neural_style.errors import NeuralStyleError
 from neural_style.listeners import Listener
 from neural_style.outputs import versions, write_record
-from neural_style.request import Request
+from neural_style.request import Request, Segmentation
 
 if TYPE_CHECKING:  # TensorFlow: imported when a clip runs, not for the command's option checks
     from neural_style.scales import Engine
@@ -117,18 +117,28 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _frame_files(source: object, what: str, noun: str, info: video_io.VideoInfo) -> list[Path] | None:
+    """The files of ``source`` when it is a folder of one ``noun`` per frame of the clip (in name
+    order), None when it is not a folder; one line if the count is not the clip's."""
+    if not (isinstance(source, str | Path) and Path(source).is_dir()):
+        return None
+    files = video_io.folder_frames(Path(source))
+    if len(files) != info.frames:
+        raise NeuralStyleError(f"{what}: the folder {str(source)!r} holds {len(files)} {noun}s and the clip "
+                               f"{info.frames} frames; a folder of {noun}s has one {noun} per frame")
+    return files
+
+
 def mask_folders(specs: Sequence[StyleSpec], info: video_io.VideoInfo) -> dict[int, list[Path]]:
-    """``{style index: mask files}`` for the styles whose mask is a folder of one mask per frame of the
-    clip (in name order); one line if a folder's count is not the clip's."""
-    folders = {}
-    for k, spec in enumerate(specs):
-        if isinstance(spec.mask, str | Path) and Path(spec.mask).is_dir():
-            files = video_io.folder_frames(Path(spec.mask))
-            if len(files) != info.frames:
-                raise NeuralStyleError(f"style_mask_imgs[{k}]: the folder {str(spec.mask)!r} holds {len(files)} masks "
-                                       f"and the clip {info.frames} frames; a mask folder has one mask per frame")
-            folders[k] = files
-    return folders
+    """``{style index: mask files}`` for the styles whose mask is a folder of one mask per frame."""
+    found = {k: _frame_files(s.mask, f"style_mask_imgs[{k}]", "mask", info) for k, s in enumerate(specs)}
+    return {k: files for k, files in found.items() if files is not None}
+
+
+def segmentation_folder(segmentation: Segmentation | None, info: video_io.VideoInfo) -> list[Path] | None:
+    """The content segmentations, one per frame, when ``segmentation.content`` is a folder (the style
+    segmentations belong to the paintings: one each, for every frame)."""
+    return None if segmentation is None else _frame_files(segmentation.content, "content_seg", "segmentation", info)
 
 
 def _frame_specs(specs: Sequence[StyleSpec], folders: dict[int, list[Path]], number: int,
@@ -148,17 +158,23 @@ def _frame_specs(specs: Sequence[StyleSpec], folders: dict[int, list[Path]], num
     return tuple(kept), empty
 
 
-def _identity(info: video_io.VideoInfo, specs: Sequence[StyleSpec], config: TransferConfig, video: VideoConfig) -> dict:
+def _identity(info: video_io.VideoInfo, specs: Sequence[StyleSpec], segmentation: Segmentation | None,
+              config: TransferConfig, video: VideoConfig) -> dict:
     """What a resumed clip must share with the frames already written: inputs (and their bytes) and settings."""
     sources = [info.path] if not info.is_folder else video_io.folder_frames(info.path)
     styles = [{"image": str(s.image), "weight": s.weight, "mask": None if s.mask is None else str(s.mask)} for s in specs]
     files = [Path(s.image) for s in specs if isinstance(s.image, str | Path)]
-    for masks in mask_folders(specs, info).values():
-        files += masks
+    for folder in mask_folders(specs, info).values():
+        files += folder
+    segs = None
+    if segmentation is not None:
+        segs = [str(segmentation.content), *map(str, segmentation.styles)]
+        files += segmentation_folder(segmentation, info) or [Path(segmentation.content)]
+        files += [Path(p) for p in segmentation.styles]
     settings = asdict(video) | {"end_frame": None}  # a clip may be lengthened: the frames before stay right
     return json.loads(json.dumps({
-        "video": str(info.path), "styles": styles, "config": asdict(config), "video_config": settings,
-        "inputs": {str(p): _sha256(p) for p in [*sources, *files]},
+        "video": str(info.path), "styles": styles, "segmentations": segs, "config": asdict(config),
+        "video_config": settings, "inputs": {str(p): _sha256(p) for p in [*sources, *files]},
     }, default=str))
 
 
@@ -246,7 +262,7 @@ def _configs(config: TransferConfig, video: VideoConfig, shape: tuple[int, int])
 def stylise_video(source: Path, specs: Sequence[StyleSpec], config: TransferConfig, video: VideoConfig,
                   output: Path, frames_dir: Path | None = None, listener: VideoListener | None = None,
                   cancel: CancelToken | None = None, command: Sequence[str] = (),
-                  engine: Engine | None = None) -> VideoResult:
+                  engine: Engine | None = None, segmentation: Segmentation | None = None) -> VideoResult:
     """Stylise frames ``video.start_frame`` .. ``video.end_frame`` of ``source`` (a video file or a folder
     of frames) and write ``output`` (H.264 MP4, the input's frame rate and audio) and its record
     (``output`` with ``.json``). Frames go to ``frames_dir`` (kept) or to ``OUTPUT.frames`` (removed once
@@ -268,15 +284,18 @@ def stylise_video(source: Path, specs: Sequence[StyleSpec], config: TransferConf
     shape = video_io.frame_size(info.display_size, config.max_size, config.enlarge)
     folder = frames_dir or output.with_suffix(".frames")
     folder.mkdir(parents=True, exist_ok=True)
-    identity = _identity(info, specs, config, video)
+    identity = _identity(info, specs, segmentation, config, video)
     entries = _read_progress(folder, identity)[:count]
     listener.video_started(count, len(entries))
     frames = _Frames(info, first, count, shape)
     photo = frames.next()
     configs = _configs(config, video, shape)
     engine = engine or Engine(memo_bytes=1 << 30)  # one network; each style's targets computed once for the clip
-    folders = mask_folders(specs, info)  # masks that change with the frame: each frame is prepared on its own
-    prepared = [] if folders else [prepare(Request(photo, specs, c)) for c in configs[:1 if count == 1 else 2]]
+    folders = mask_folders(specs, info)  # masks or segmentations that change with the frame: each frame is
+    segs = segmentation_folder(segmentation, info)  # prepared on its own
+    per_frame = bool(folders) or segs is not None
+    prepared = [] if per_frame else [prepare(Request(photo, specs, c, segmentation))
+                                     for c in configs[:1 if count == 1 else 2]]
     previous_photo, previous, interrupted = None, None, False
     for index in range(count):
         number, photo = first + index, photo if index == 0 else frames.next()
@@ -294,8 +313,9 @@ def stylise_video(source: Path, specs: Sequence[StyleSpec], config: TransferConf
         listener.frame_started(number, configs[index > 0].max_iterations if frame_specs else 0)
         if frame_specs:
             try:
-                run = (prepare(Request(photo, frame_specs, configs[index > 0], start=start))
-                       if folders else for_frame(prepared[index > 0], photo, start))
+                frame_seg = segmentation if segs is None else replace(segmentation, content=segs[number - 1])
+                run = (prepare(Request(photo, frame_specs, configs[index > 0], frame_seg, start=start))
+                       if per_frame else for_frame(prepared[index > 0], photo, start))
                 result = execute(run, listener, cancel, engine, temporal=temporal)
             except Cancelled:  # before the frame's first iteration
                 result = None

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -238,6 +239,39 @@ def test_a_mask_folder_gives_each_frame_its_own_mask_and_an_empty_one_leaves_its
         (None, "completed", 20), (None, "completed", 20), ([0], "no_region", 0)]
 
 
+def test_a_segmentation_folder_gives_each_frame_its_own_regions(tmp_path, engine):
+    """The painting's top half (its sky) labelled black and its bottom half (the village) white; the
+    frames' segmentation a folder with the halves the other way round from frame 2 on. Each frame on
+    its own (no temporal term), so frame 2 must be the still of its photo with its own segmentation,
+    not with frame 1's."""
+    from neural_style import run_transfer
+    from neural_style.request import Segmentation
+    from neural_style.segmentation import segmentation_styles
+
+    painting = images.load_image(STARRY)
+    style_seg = np.zeros(painting.shape, np.uint8)
+    style_seg[painting.shape[0] // 2:] = 255
+    images.save_image(tmp_path / "style_seg.png", style_seg)
+    (tmp_path / "segs").mkdir()
+    for k in range(12):  # the clip's twelve frames, at its 160x90
+        seg = np.zeros((90, 160, 3), np.uint8)
+        seg[:, 80:] = 255
+        images.save_image(tmp_path / "segs" / f"seg_{k:02d}.png", seg if k == 0 else 255 - seg)
+    video = VideoConfig(end_frame=2, first_frame_iterations=20, frame_iterations=20, init_frame_type="content",
+                        temporal_weight=0.0)
+    stylise_video(BUNNY, [StyleSpec(STARRY)], CONFIG, video, tmp_path / "s.mp4", tmp_path / "frames", engine=engine,
+                  segmentation=Segmentation(tmp_path / "segs", (tmp_path / "style_seg.png",)))
+    second = images.load_image(tmp_path / "frames" / video_io.FRAME_NAME.format(2))
+    photo = photos(BUNNY, 2, second.shape[:2])[1]
+    stills = []
+    for seg in ("seg_01.png", "seg_00.png"):  # its own, the first frame's
+        specs, _ = segmentation_styles(tmp_path / "segs" / seg, [StyleSpec(STARRY)], [tmp_path / "style_seg.png"], 64)
+        stills.append(run_transfer(photo, specs, replace(CONFIG, max_iterations=20), engine=engine).image)
+    own, first = (np.abs(second - still.astype(np.float32)).mean() for still in stills)
+    print(f"frame 2 against the still with its own segmentation {own:.2f}, with frame 1's {first:.2f}")
+    assert own < 1.0 and first > 5.0
+
+
 @pytest.fixture(scope="module")
 def bad_clips(tmp_path_factory) -> Path:
     """Real files that are not usable clips: a photo saved as .mp4, a text file, the bunny's audio
@@ -271,6 +305,9 @@ def bad_clips(tmp_path_factory) -> Path:
     (str(CARPHONE), ["-o", "/proc/forbidden/out.mp4"], "cannot be created"),
     (str(CARPHONE), ["-o", "out.avi"], "output must end in .mp4"),
     (str(CARPHONE), ["--style_mask", "--style_mask_imgs", "masks"], "holds 2 masks and the clip 12 frames"),
+    (str(CARPHONE), ["--content_seg", "masks", "--style_segs", str(DATA / "face_mask.png")],
+     "holds 2 segmentations and the clip 12 frames"),
+    (str(CARPHONE), ["--content_seg", "masks"], "style_segs needs one segmentation per style image file: 1 file(s), 0"),
 ])
 def test_bad_input_is_one_line_and_exit_2_and_nothing_is_written(bad_clips, tmp_path, clip, extra, message, capfd,
                                                                    monkeypatch):

@@ -21,6 +21,7 @@ from neural_style.cli.options import (
 from neural_style.cli.style_options import build_styles
 from neural_style.flow import DEFAULT_FLOW, FLOW_METHODS
 from neural_style.outputs import choose_output
+from neural_style.request import Segmentation
 from neural_style.terminal import Interrupted, VideoProgress
 from neural_style.video import (
     FIRST_FRAME_TYPES,
@@ -28,6 +29,7 @@ from neural_style.video import (
     VideoConfig,
     frame_range,
     mask_folders,
+    segmentation_folder,
 )
 
 DEFAULTS = VideoConfig()
@@ -43,6 +45,9 @@ DEFAULTS = VideoConfig()
 @click.option("--style_mask/--no-style_mask", default=False, help="Apply each style only inside its mask.")
 @click.option("--style_mask_imgs", **LIST, help="One mask per style image: an image for every frame, or a folder "
               "of one mask per frame of the clip (in name order; an empty one leaves the style out of its frame).")
+@click.option("--content_seg", default=None, help="Colour-coded segmentation of the frames: one image for every "
+              "frame, or a folder of one per frame of the clip (in name order).")
+@click.option("--style_segs", **LIST, help="One colour-coded segmentation per style image (same colours = same region).")
 @click.option("--mask_dir", default="masks", show_default=True, help="Where bare mask names are looked up first.")
 @click.option("-o", "--output", required=True, help="The video to write (.mp4: H.264, the clip's frame rate and audio).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output instead of choosing a numbered name.")
@@ -77,7 +82,8 @@ def command(**opts) -> None:
                         opts["init_frame_type"].lower(), opts["first_frame_iterations"], opts["frame_iterations"],
                         opts["temporal_weight"], opts["flow_method"].lower())
     source = Path(opts["content_video"])
-    specs, inputs, _ = build_styles({**opts, "content_seg": None, "style_segs": (), "content_img_dir": opts["mask_dir"]})
+    specs, inputs, segs = build_styles({**opts, "content_img_dir": opts["mask_dir"]})
+    segmentation = None if segs is None else Segmentation(segs[0], tuple(segs[1]))
     frames_dir = Path(opts["frames_dir"]) if opts["frames_dir"] else None
     work = frames_dir or Path(opts["output"]).with_suffix(".frames")
     continuing = (work / "video.json").exists()  # the same command after a kill: its own video may be replaced
@@ -85,13 +91,15 @@ def command(**opts) -> None:
     info = video_io.probe(source)  # a file that is not a video fails in a second, before TensorFlow is imported
     frame_range(info, video)
     mask_folders(specs, info)
+    segmentation_folder(segmentation, info)
 
     from neural_style.video import stylise_video
 
     progress = VideoProgress(verbosity, opts["print_iterations"])
     cancel = (click.get_current_context().obj or {}).get("cancel")
     try:
-        result = stylise_video(source, specs, config, video, output, frames_dir, progress, cancel, sys.argv)
+        result = stylise_video(source, specs, config, video, output, frames_dir, progress, cancel, sys.argv,
+                               segmentation=segmentation)
     finally:
         progress.close()
     if verbosity and result.frames:
