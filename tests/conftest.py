@@ -22,10 +22,10 @@ STYLE_LAYERS = ("block1_relu1", "block2_relu1", "block3_relu1", "block4_relu1", 
 # gives a worker the next file in collection order when it is nearly done with its own, so
 # longest-first has the three finish together. Its default order (by number of tests; setup.cfg turns
 # it off) left test_resume for last on one worker, which ended 60 s after another had.
-LONGEST_FIRST = ("test_batch", "test_precision_scales", "test_library", "test_masks", "test_resume",
+LONGEST_FIRST = ("test_batch", "test_library", "test_precision_scales", "test_video", "test_masks", "test_resume",
                  "test_segmentation", "test_tiling", "test_studio", "test_studio_browser", "test_colour",
                  "test_planner", "test_cli", "test_studio_server", "test_reliability", "test_transfer",
-                 "test_relative_style", "test_video", "test_objective_optimizers")
+                 "test_relative_style", "test_objective_optimizers")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -16,6 +16,7 @@ from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from conftest import DATA, run_main
@@ -194,6 +195,23 @@ def test_kill_9_mid_clip_then_the_same_command_gives_the_same_frames(bunny_run, 
     assert code == 0, err
     assert written(tmp_path / "k") == written(out / "frames")
     assert video_io.probe(tmp_path / "k.mp4").frames == 3
+
+
+def test_a_folder_of_jpeg_frames_from_the_command_line_becomes_a_video_at_25_fps(tmp_path, capfd):
+    """Three carphone frames saved as JPEG quality 80 (as a phone or an editor exports them), through
+    the command: a video of three frames at the folder rate, its record naming the folder."""
+    folder = tmp_path / "frames in"
+    folder.mkdir()
+    for k, frame in enumerate(photos(CARPHONE, 3), start=1):
+        cv2.imwrite(str(folder / f"shot {k}.jpg"), images.to_uint8(frame)[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 80])
+    code, _, err = run_main(["video", "--content_video", str(folder), "--style_imgs", str(STARRY), "-o",
+                             str(tmp_path / "out.mp4"), "--max_size", "64", "--first_frame_iterations", "3",
+                             "--frame_iterations", "2", "--precision", "float32", "-q"], capfd)
+    assert code == 0 and err == "", err
+    out = video_io.probe(tmp_path / "out.mp4")
+    assert (out.frames, out.fps, out.audio) == (3, video_io.FOLDER_FPS, False)
+    record = json.loads((tmp_path / "out.json").read_text())
+    assert record["video"] == str(folder) and [f["iterations"] for f in record["frames"]] == [3, 2, 2]
 
 
 def test_an_ntsc_rate_is_kept_and_non_square_pixels_are_shown_as_wide(tmp_path):

@@ -98,7 +98,7 @@ def command(**opts) -> None:
     progress = VideoProgress(verbosity, opts["print_iterations"])
     cancel = (click.get_current_context().obj or {}).get("cancel")
     try:
-        result = stylise_video(source, specs, config, video, output, frames_dir, progress, cancel, sys.argv,
+        result = stylise_video(info, specs, config, video, output, frames_dir, progress, cancel, sys.argv,
                                segmentation=segmentation)
     finally:
         progress.close()
