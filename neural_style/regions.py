@@ -8,12 +8,22 @@ probably subject). A mask comes back as float32 ``[H, W]`` in 0..1 (1 = subject)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
 
 import cv2
 import numpy as np
 
+from neural_style import images
+from neural_style.config import ImageSource, StyleSpec, TransferConfig
 from neural_style.errors import NeuralStyleError
+from neural_style.segmentation import (
+    MERGE_RADIUS,
+    find_regions,
+    label_map,
+    read_segmentation,
+)
 
 Box = tuple[float, float, float, float]
 """``left, top, right, bottom`` as fractions of the width and height."""
@@ -77,3 +87,231 @@ def grabcut_mask(image: np.ndarray, hints: np.ndarray, iterations: int = GRABCUT
     subject = np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.uint8)
     subject = cv2.morphologyEx(subject, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)).astype(np.float32)
     return np.clip(cv2.resize(subject, (width, height), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
+
+
+# Automatic matched regions ---------------------------------------------------------------------------
+
+AUTO = "auto"
+"""A segmentation given as this word is found by the package (:func:`auto_segmentation`)."""
+AUTO_REGIONS = 3
+"""Regions found when ``--regions`` is not given. Over the fourteen DPST sets at 256 px (2 to 8 hand
+regions each), 3 gave the highest median adjusted Rand index against the hand segmentations; 4
+split large regions (bench/results/auto-regions.md)."""
+AUTO_SIZE = 256
+"""Longest side (px) at which regions are found: relu4_1 then has 32 cells along it."""
+AUTO_LAYER = "relu4_1"
+"""The deep features: what a region is (foliage, sky, skin). relu3_1 tells textures apart rather than
+things, relu5_1 is too coarse for small regions (the measured table is in bench/results/auto-regions.md)."""
+COLOUR_WEIGHT = 0.8
+"""Weight of the CIELAB colour (each channel scaled to about 0..1) against the unit-length deep features."""
+POSITION_WEIGHT = 0.4
+"""Weight of the position (0..1 down and across): sky above, ground below, without forcing it."""
+FEATURE_BLUR = 2.0
+"""Gaussian blur (in cells of a quarter of the image's resolution) of the deep features before
+clustering, so that a region is coherent rather than salt and pepper."""
+SPECK_SHARE = 0.01
+"""A connected piece of a region under this share of its image joins the region around it."""
+LABEL_SIDE = 512
+"""Longest side (px) at which label maps are drawn and cleaned; larger images get them scaled up."""
+AUTO_PALETTE = ((0, 0, 255), (0, 255, 0), (0, 0, 0), (255, 255, 255), (255, 0, 0), (255, 255, 0),
+                (128, 128, 128), (0, 255, 255), (255, 0, 255))
+"""Region colours of automatic segmentations: Deep Photo Style Transfer's nine, in their order."""
+MAX_AUTO_REGIONS = len(AUTO_PALETTE)
+
+
+def region_features(features: np.ndarray, image: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    """What regions are clustered on, per cell of a grid a quarter of the image's resolution:
+    ``[cells, C + 5]`` float32 (deep features ``[h, w, C]`` of the image, blurred and scaled to unit
+    length; CIELAB colour; position) and the grid's ``(rows, columns)``. ``image``: RGB ``[H, W, 3]``
+    0..255 at the size the features were computed at."""
+    rows, cols = (image.shape[0] + 3) // 4, (image.shape[1] + 3) // 4
+    deep = _resize_channels(features.astype(np.float32), rows, cols)
+    deep = _resize_channels(deep, rows, cols, blur=FEATURE_BLUR)
+    deep /= np.linalg.norm(deep, axis=2, keepdims=True) + 1e-6
+    small = cv2.resize(np.clip(image, 0, 255).astype(np.float32) / 255, (cols, rows), interpolation=cv2.INTER_AREA)
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2Lab) / np.array([100, 128, 128], np.float32)
+    down, across = np.mgrid[0:rows, 0:cols].astype(np.float32)
+    position = np.stack([down / rows, across / cols], axis=2)
+    cells = np.concatenate([deep, COLOUR_WEIGHT * lab, POSITION_WEIGHT * position], axis=2)
+    return cells.reshape(rows * cols, -1).astype(np.float32), (rows, cols)
+
+
+def _resize_channels(array: np.ndarray, rows: int, cols: int, blur: float = 0.0) -> np.ndarray:
+    """``[h, w, C]`` resized (bilinear) to ``[rows, cols, C]``, or blurred: OpenCV takes at most 128
+    channels at a time."""
+    out = []
+    for start in range(0, array.shape[2], 128):
+        part = array[..., start:start + 128]
+        part = cv2.GaussianBlur(part, (0, 0), blur) if blur else cv2.resize(part, (cols, rows), interpolation=cv2.INTER_LINEAR)
+        out.append(part.reshape(rows, cols, -1))
+    return np.concatenate(out, axis=2)
+
+
+def cluster_cells(cells: np.ndarray, regions: int) -> np.ndarray:
+    """k-means (k-means++, 4 starts, seeded) over one image's cells: centres ``[K, D]``."""
+    if len(cells) < regions:
+        raise NeuralStyleError(f"regions: {regions} regions asked of an image of {len(cells)} cells; use fewer")
+    cv2.setRNGSeed(0)
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 50, 1e-4)
+    _, _, centres = cv2.kmeans(cells.astype(np.float32), regions, None, criteria, 4, cv2.KMEANS_PP_CENTERS)
+    return centres
+
+
+def match_centres(reference: np.ndarray, centres: np.ndarray) -> list[int]:
+    """For each of ``centres`` ``[K, D]``, the index of its counterpart in ``reference`` ``[J, D]``
+    (J >= K): the assignment (Hungarian) of least total distance over the deep features and the
+    position. Colour is left out: a painting's sky need not be the photo's colour to be a sky."""
+    from scipy.optimize import linear_sum_assignment
+
+    kept = np.ones(centres.shape[1], bool)
+    kept[-5:-2] = False  # the three CIELAB columns (see region_features)
+    cost = ((centres[:, None, kept] - reference[None, :, kept]) ** 2).sum(axis=2)
+    rows, cols = linear_sum_assignment(cost)
+    return [int(c) for _, c in sorted(zip(rows, cols, strict=True))]
+
+
+def label_cells(cells: np.ndarray, grid: tuple[int, int], centres: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Each pixel's region ``[H, W]`` int32 at ``shape``: the cells' distances to the centres, upsampled
+    (bilinear, to at most LABEL_SIDE) so that borders run between cells rather than along them, then
+    the nearest centre; specks under SPECK_SHARE join the region around them; then ``shape``."""
+    distances = ((cells[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2).reshape(*grid, len(centres))
+    scale = min(1.0, LABEL_SIDE / max(shape))
+    work = (max(1, round(shape[0] * scale)), max(1, round(shape[1] * scale)))
+    labels = _resize_channels(distances.astype(np.float32), *work).argmin(axis=2).astype(np.int32)
+    labels = merge_specks(labels, SPECK_SHARE)
+    return cv2.resize(labels, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST) if work != shape else labels
+
+
+def auto_labels(features: Callable[[np.ndarray], np.ndarray], images: Sequence[np.ndarray],
+                given: Sequence[np.ndarray | None], regions: int = AUTO_REGIONS) -> list[np.ndarray]:
+    """Matched regions of several images (the content first, then each style): a label map ``[H, W]``
+    int32 per image, at its own size, label i the same kind of thing in every one.
+
+    ``images``: RGB ``[H, W, 3]`` 0..255. ``features``: the AUTO_LAYER activations ``[h, w, C]`` of an
+    image. ``given``: per image, its hand-made label map (indices shared by every given image) or None
+    to find it. Each image without one is clustered on its own into ``regions`` (deep features, colour,
+    position), then its regions are matched one to one to the reference's (:func:`match_centres`): the
+    given labels' mean cells when some are given (``regions`` is then their count), else the first
+    image's regions. Clustering the images together instead matched fewer regions to the right kind
+    of thing (bench/results/auto-regions.md)."""
+    if len(given) != len(images):
+        raise ValueError("one entry of given per image")
+    found = []
+    for image in images:
+        sized = _fit(image, AUTO_SIZE)
+        found.append(region_features(features(sized), sized))
+    known = [(cells, _grid_labels(labels, grid)) for (cells, grid), labels in zip(found, given, strict=True)
+             if labels is not None]
+    reference = None
+    if known:
+        stacked, chosen = (np.concatenate(parts) for parts in zip(*known, strict=True))
+        present = [k for k in range(int(chosen.max()) + 1) if (chosen == k).any()]
+        reference = np.full((int(chosen.max()) + 1, stacked.shape[1]), 1e3, np.float32)  # absent labels: never matched
+        for k in present:
+            reference[k] = stacked[chosen == k].mean(axis=0)
+        regions = len(present)
+    elif not 2 <= regions <= MAX_AUTO_REGIONS:
+        raise NeuralStyleError(f"regions must be a whole number from 2 to {MAX_AUTO_REGIONS}. Received: {regions}")
+    out = []
+    for (cells, grid), labels, image in zip(found, given, images, strict=True):
+        if labels is not None:
+            out.append(labels)
+            continue
+        centres = cluster_cells(cells, regions)
+        if reference is None:
+            reference, order = centres, list(range(regions))
+        else:
+            order = match_centres(reference, centres)
+        out.append(np.asarray(order, np.int32)[label_cells(cells, grid, centres, image.shape[:2])])
+    return out
+
+
+def _fit(image: np.ndarray, longest: int) -> np.ndarray:
+    """``image`` resized (area) to a longest side of ``longest`` px."""
+    scale = longest / max(image.shape[:2])
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    return cv2.resize(np.asarray(image, np.float32), size, interpolation=cv2.INTER_AREA)
+
+
+def _grid_labels(labels: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    """A hand-made label map ``[H, W]`` at the cells' grid (nearest), flattened ``[cells]``."""
+    return cv2.resize(labels.astype(np.int32), (grid[1], grid[0]), interpolation=cv2.INTER_NEAREST).reshape(-1)
+
+
+def merge_specks(labels: np.ndarray, share: float) -> np.ndarray:
+    """``labels`` ``[H, W]`` with every connected piece under ``share`` of the image given to the
+    region most of its border touches (smallest pieces first, until none is left)."""
+    labels = labels.copy()
+    least = share * labels.size
+    for _ in range(64):  # each pass merges every small piece; a handful of passes settle it
+        pieces = []
+        for value in np.unique(labels):
+            count, parts, stats, _ = cv2.connectedComponentsWithStats((labels == value).astype(np.uint8), connectivity=4)
+            pieces += [(stats[p, cv2.CC_STAT_AREA], value, parts == p) for p in range(1, count)
+                       if stats[p, cv2.CC_STAT_AREA] < least]
+        if not pieces or len(np.unique(labels)) == 1:
+            return labels
+        for _, value, piece in sorted(pieces, key=lambda p: p[0]):
+            border = cv2.dilate(piece.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~piece
+            around = labels[border]
+            around = around[around != value]
+            if around.size:
+                labels[piece] = np.bincount(around).argmax()
+    return labels
+
+
+def colour_coded(labels: np.ndarray, colours: Sequence[Sequence[int]] = AUTO_PALETTE) -> np.ndarray:
+    """A segmentation the CLI reads: RGB uint8 ``[H, W, 3]``, region i in ``colours[i]``."""
+    return np.asarray(colours, np.uint8)[labels]
+
+
+def is_auto(source: object) -> bool:
+    """Whether a segmentation source is :data:`AUTO`."""
+    return isinstance(source, str) and source == AUTO
+
+
+def auto_segmentation(segmentation: Any, content: ImageSource, specs: Sequence[StyleSpec], config: TransferConfig):
+    """``segmentation`` (a :class:`~neural_style.request.Segmentation`) with each :data:`AUTO` entry
+    replaced by a colour-coded segmentation (RGB uint8 array at its image's working size) found by
+    :func:`auto_labels`: with every side automatic in AUTO_PALETTE's colours, else in the colours of
+    the segmentations given by hand, which the automatic ones follow."""
+    from neural_style.library import StoredStyle
+
+    files = [spec.image for spec in specs if not isinstance(spec.image, StoredStyle)]
+    if len(files) < len(specs):
+        raise NeuralStyleError("content_seg auto, style_segs auto: a stored style brings its own regions, which "
+                               "automatic regions cannot be matched to; give its content segmentation by hand")
+    longest = [config.max_size] + [round(config.style_scale * config.max_size)] * len(files)
+    names = ["content_img"] + [f"style_imgs[{k}]" for k in range(len(files))]
+    pictures = [images.read_image(source, name, size) for source, name, size in zip([content, *files], names, longest, strict=True)]
+    sources = [segmentation.content, *segmentation.styles]
+    colours: list[np.ndarray] = []
+    given = []
+    for k, (source, picture) in enumerate(zip(sources, pictures, strict=True)):
+        if is_auto(source):
+            given.append(None)
+            continue
+        what = "content_seg" if k == 0 else f"style_segs[{k - 1}]"
+        seg = cv2.resize(read_segmentation(source, what, max(picture.shape[:2])), (picture.shape[1], picture.shape[0]),
+                         interpolation=cv2.INTER_NEAREST)
+        found, _ = find_regions(seg, what)
+        for colour in found:  # one shared list of region colours over the segmentations given
+            if not colours or min(np.linalg.norm(np.asarray(colours) - colour, axis=1)) > MERGE_RADIUS:
+                colours.append(colour)
+        given.append(label_map(seg, np.asarray(colours, np.float32)))
+    labels = auto_labels(_feature_function(config.weights), pictures, given, segmentation.regions)
+    palette = np.rint(np.asarray(colours)).astype(np.uint8) if colours else AUTO_PALETTE
+    coded = [colour_coded(lab, palette) if gift is None else source
+             for lab, gift, source in zip(labels, given, sources, strict=True)]
+    return replace(segmentation, content=coded[0], styles=tuple(coded[1:]))
+
+
+def _feature_function(weights: str) -> Callable[[np.ndarray], np.ndarray]:
+    """The AUTO_LAYER activations ``[h, w, C]`` of an RGB image, by a float32 VGG-19 built for this."""
+    # TensorFlow: only when regions are found
+    from neural_style.features import build_feature_extractor
+    from neural_style.objective import extract_features
+    from neural_style.weights import load_vgg19_weights
+
+    extractor = build_feature_extractor([AUTO_LAYER], load_vgg19_weights(weights))
+    return lambda image: np.asarray(next(iter(extract_features(extractor, image).values())))

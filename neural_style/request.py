@@ -13,17 +13,30 @@ import numpy as np
 
 from neural_style import images
 from neural_style.config import ImageSource, StyleSpec, TransferConfig
+from neural_style.errors import NeuralStyleError
 from neural_style.library import StoredStyle
 from neural_style.masks import check_aspect, read_mask
+from neural_style.regions import AUTO_REGIONS, MAX_AUTO_REGIONS, is_auto
 
 
 @dataclass(frozen=True)
 class Segmentation:
     """Colour-coded segmentations: the content photo's, and one per style image *file* (in order;
-    a stored style brings its own regions)."""
+    a stored style brings its own regions). Any of them may be :data:`AUTO`; ``regions`` is then how
+    many regions are found when none is given by hand."""
 
     content: ImageSource
     styles: tuple[ImageSource, ...] = ()
+    regions: int = AUTO_REGIONS
+
+    def __post_init__(self) -> None:
+        if isinstance(self.regions, bool) or not isinstance(self.regions, int) or not 2 <= self.regions <= MAX_AUTO_REGIONS:
+            raise NeuralStyleError(f"regions must be a whole number from 2 to {MAX_AUTO_REGIONS}. Received: {self.regions}")
+
+    @property
+    def automatic(self) -> bool:
+        """Whether any segmentation is to be found by the package."""
+        return any(is_auto(s) for s in (self.content, *self.styles))
 
 
 @dataclass(frozen=True)
@@ -60,10 +73,12 @@ def check_inputs(content: ImageSource, specs: Sequence[StyleSpec], segmentation:
         if isinstance(spec.mask, Path | str):
             mask = images.load_mask(spec.mask, f"style_mask_imgs[{k}]")
             read_mask(mask, shape[:2], f"style_mask_imgs[{k}]", "the content image")
-    if segmentation is not None and not isinstance(segmentation.content, np.ndarray):
-        check_aspect(images.load_mask(segmentation.content, "content_seg").shape, shape, "content_seg", "the content image")
+    if segmentation is not None:
+        if not isinstance(segmentation.content, np.ndarray) and not is_auto(segmentation.content):
+            check_aspect(images.load_mask(segmentation.content, "content_seg").shape, shape, "content_seg",
+                         "the content image")
         for k, (seg, style_shape) in enumerate(zip(segmentation.styles, style_shapes, strict=False)):
-            if not isinstance(seg, np.ndarray):
+            if not isinstance(seg, np.ndarray) and not is_auto(seg):
                 check_aspect(images.load_mask(seg, f"style_segs[{k}]").shape, style_shape, f"style_segs[{k}]",
                              f"style_imgs[{k}]")
     if config.init_img_type not in ("content", "random", "style"):

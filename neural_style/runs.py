@@ -111,6 +111,10 @@ def prepare(request: Request) -> Prepared:
         raise NeuralStyleError("at least one style image is needed")
     segmentation = request.segmentation
     check_inputs(request.content, specs, segmentation, config)
+    if segmentation is not None and segmentation.automatic:
+        from neural_style.regions import auto_segmentation
+
+        segmentation = auto_segmentation(segmentation, request.content, specs, config)
     if request.cache_styles:
         specs, segmentation = _cache_styles(StyleLibrary(request.library), specs, segmentation, config)
     regions: list[Region] = []

@@ -11,11 +11,12 @@ LAYERS: list[set[str]] = [
     {"errors", "version", "argv", "jpeg", "grams", "losses", "tiling", "cancel", "flow"},  # no package imports
     {"layers", "optimizers"},
     {"config", "features", "images", "weights", "terms"},  # configuration, decoding, the network, loss terms
-    {"colour", "masks", "planner", "checkpoints", "objective", "library_entries", "regions", "video_io"},
+    {"colour", "masks", "planner", "checkpoints", "objective", "library_entries", "video_io"},
     {"library"},  # the style store
-    {"segmentation", "library_files", "library_blend", "outputs", "styles", "listeners", "request"},
-    {"library_build", "scales", "terminal"},  # computing what the library stores; one scale of a run
-    {"transfer"},  # a run's scales, coarse to fine
+    {"segmentation", "library_files", "library_blend", "outputs", "styles", "listeners"},
+    {"library_build", "scales", "terminal", "regions"},  # computing what the library stores; one scale of a
+    # run; regions found from the network's features
+    {"transfer", "request"},  # a run's scales, coarse to fine; what a user asks
     {"runs"},  # the application layer: prepare, execute, save
     {"batch_jobs", "video"},  # many runs: planned, one run each; a clip, one run a frame
     {"batch_ray"},  # on Ray,
@@ -28,7 +29,7 @@ LAYERS: list[set[str]] = [
     {"studio"},  # and serve()
     {"cli.options", "cli.paths"},  # front ends: the command line...
     {"cli.style_options"},
-    {"cli.run", "cli.batch", "cli.styles", "cli.studio", "cli.video"},
+    {"cli.run", "cli.batch", "cli.styles", "cli.studio", "cli.video", "cli.regions"},
     {"cli", ""},  # ...its dispatcher, and the package root (the Python API)
     {"__main__"},  # python -m neural_style
 ]

@@ -325,7 +325,8 @@ def bad_clips(tmp_path_factory) -> Path:
     (str(CARPHONE), ["--style_mask", "--style_mask_imgs", "masks"], "holds 2 masks and the clip 12 frames"),
     (str(CARPHONE), ["--content_seg", "masks", "--style_segs", str(DATA / "face_mask.png")],
      "holds 2 segmentations and the clip 12 frames"),
-    (str(CARPHONE), ["--content_seg", "masks"], "style_segs needs one segmentation per style image file: 1 file(s), 0"),
+    (str(CARPHONE), ["--content_seg", "masks"], "style_segs needs one segmentation per style image file (or auto): 1 file(s), 0"),
+    (str(CARPHONE), ["--content_seg", "auto"], "automatic regions are for stills"),
 ])
 def test_bad_input_is_one_line_and_exit_2_and_nothing_is_written(bad_clips, tmp_path, clip, extra, message, capfd,
                                                                    monkeypatch):

@@ -24,6 +24,7 @@ from neural_style.cli.paths import resolve_input
 from neural_style.cli.style_options import build_styles
 from neural_style.errors import NeuralStyleError
 from neural_style.outputs import choose_output
+from neural_style.regions import AUTO_REGIONS
 from neural_style.request import Request, Segmentation, check_inputs
 from neural_style.segmentation import describe_regions
 from neural_style.terminal import Interrupted, Progress
@@ -38,8 +39,12 @@ from neural_style.weights import file_sha256
 @click.option("--style_imgs_dir", default="image_input", show_default=True)
 @click.option("--style_mask/--no-style_mask", default=False, help="Apply each style only inside its mask.")
 @click.option("--style_mask_imgs", **LIST, help="One mask per style image (white = the style applies there).")
-@click.option("--content_seg", default=None, help="Colour-coded segmentation of the content photo.")
-@click.option("--style_segs", **LIST, help="One colour-coded segmentation per style image (same colours = same region).")
+@click.option("--content_seg", default=None, help="Colour-coded segmentation of the content photo, or auto: "
+              "regions found in the photo and the paintings and matched (with --style_segs auto, or alone).")
+@click.option("--regions", type=int, default=AUTO_REGIONS, show_default=True,
+              help="How many regions auto finds (2 to 9) when no segmentation is given by hand.")
+@click.option("--style_segs", **LIST, help="One colour-coded segmentation per style image (same colours = same "
+              "region), or auto.")
 @click.option("--mask_dir", default="masks", show_default=True, help="Where bare mask names are looked up first.")
 @click.option("--img_output_dir", default="image_output", show_default=True)
 @click.option("--img_name", default="result", show_default=True, help="Output file name (.png added if none).")
@@ -72,7 +77,8 @@ def command(**opts) -> None:
     if config.init_img_type not in ("content", "random", "style"):
         inputs.append(Path(config.init_img_type))
     output = choose_output(opts["output"], opts["img_output_dir"], opts["img_name"], opts["overwrite"], [content, *inputs])
-    segmentation = None if segmentations is None else Segmentation(segmentations[0], tuple(segmentations[1]))
+    segmentation = None if segmentations is None else Segmentation(segmentations[0], tuple(segmentations[1]),
+                                                                    opts["regions"])
     check_inputs(content, specs, segmentation, config)  # bad files fail before TensorFlow is imported (seconds)
 
     from neural_style.runs import (

@@ -11,11 +11,13 @@ from neural_style.cli.paths import resolve_input
 from neural_style.config import StyleSpec, normalize_weights
 from neural_style.errors import NeuralStyleError
 from neural_style.library import PREFIX, StyleLibrary
+from neural_style.regions import AUTO
 
 
-def build_styles(opts: dict) -> tuple[list[StyleSpec], list[Path], tuple[Path, list[Path]] | None]:
+def build_styles(opts: dict) -> tuple[list[StyleSpec], list[Path], tuple[Path | str, list[Path | str]] | None]:
     """StyleSpecs from --style_imgs, --style_imgs_weights and --style_mask_imgs, counts checked. Also
-    returns every input path, and the segmentations (``--content_seg``, ``--style_segs``) if given;
+    returns every input path, and the segmentations (``--content_seg``, ``--style_segs``; either may be
+    ``auto``, and ``--content_seg auto`` alone finds the styles' too) if given;
     :func:`segmentation_styles` expands the specs by region once the files are checked."""
     if not opts["style_imgs"]:
         raise NeuralStyleError("style_imgs: at least one style image is needed (--style_imgs painting.jpg)")
@@ -44,18 +46,25 @@ def build_styles(opts: dict) -> tuple[list[StyleSpec], list[Path], tuple[Path, l
         return specs, inputs, None
     if opts["style_mask"]:
         raise NeuralStyleError("use either --style_mask with --style_mask_imgs or --content_seg with --style_segs, not both")
-    content_seg = _resolve_mask(opts["content_seg"], opts, "content_seg")
-    style_segs = [_resolve_mask(n, opts, f"style_segs[{k}]") for k, n in enumerate(opts["style_segs"])]
     files = sum(isinstance(p, Path) for p in paths)
+    names = list(opts["style_segs"])
+    if names == [AUTO] or (not names and opts["content_seg"] == AUTO):
+        names = [AUTO] * files  # found for every style image (the content's found too, or followed)
+    content_seg = _resolve_mask(opts["content_seg"], opts, "content_seg")
+    style_segs = [_resolve_mask(n, opts, f"style_segs[{k}]") for k, n in enumerate(names)]
     if len(style_segs) != files:
         stored = " (a stored style brings its own regions)" if files < len(paths) else ""
-        raise NeuralStyleError(f"style_segs needs one segmentation per style image file: {files} file(s), "
+        raise NeuralStyleError(f"style_segs needs one segmentation per style image file (or auto): {files} file(s), "
                                f"{len(style_segs)} received{stored}")
-    return specs, inputs + [content_seg, *style_segs], (content_seg, style_segs)
+    given = [p for p in (content_seg, *style_segs) if isinstance(p, Path)]
+    return specs, inputs + given, (content_seg, style_segs)
 
 
-def _resolve_mask(name: str, opts: dict, what: str) -> Path:
-    """A bare mask name is looked up in --mask_dir, then in --content_img_dir (neural-style-tf's place)."""
+def _resolve_mask(name: str, opts: dict, what: str) -> Path | str:
+    """A bare mask name is looked up in --mask_dir, then in --content_img_dir (neural-style-tf's place);
+    ``auto`` (a segmentation to be found) stays the word."""
+    if name == AUTO:
+        return AUTO
     try:
         return resolve_input(name, opts["mask_dir"], what)
     except NeuralStyleError:

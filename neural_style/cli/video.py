@@ -19,6 +19,7 @@ from neural_style.cli.options import (
     quiet_verbose_options,
 )
 from neural_style.cli.style_options import build_styles
+from neural_style.errors import NeuralStyleError
 from neural_style.flow import DEFAULT_FLOW, FLOW_METHODS
 from neural_style.outputs import choose_output
 from neural_style.request import Segmentation
@@ -84,6 +85,9 @@ def command(**opts) -> None:
     source = Path(opts["content_video"])
     specs, inputs, segs = build_styles({**opts, "content_img_dir": opts["mask_dir"]})
     segmentation = None if segs is None else Segmentation(segs[0], tuple(segs[1]))
+    if segmentation is not None and segmentation.automatic:
+        raise NeuralStyleError("content_seg auto, style_segs auto: automatic regions are for stills (found anew in "
+                               "each frame they would not hold still); give the clip's segmentation by hand")
     frames_dir = Path(opts["frames_dir"]) if opts["frames_dir"] else None
     work = frames_dir or Path(opts["output"]).with_suffix(".frames")
     continuing = (work / "video.json").exists()  # the same command after a kill: its own video may be replaced
