@@ -59,12 +59,28 @@ def stroke_hints(subject: np.ndarray, background: np.ndarray | None = None, box:
     mask (tests/test_studio.py); the strokes' extent grown by a quarter as a box gave 0.77."""
     painted = subject > 0.5
     if not painted.any():
-        raise NeuralStyleError("grabcut: paint at least one stroke on the subject")
+        raise NeuralStyleError("grabcut: paint at least one stroke on the subject (red in a scribble)")
     hints = np.full(painted.shape, cv2.GC_PR_BGD, np.uint8) if box is None else box_hints(painted.shape, box)
     if background is not None:
         hints[background > 0.5] = cv2.GC_BGD
     hints[painted] = cv2.GC_FGD
     return hints
+
+
+SCRIBBLE_SUBJECT = (255, 0, 0)
+SCRIBBLE_BACKGROUND = (0, 0, 255)
+SCRIBBLE_TOLERANCE = 60
+"""A scribble marks the subject in red and the background in blue (each channel within this many levels),
+painted over the photo or on any other canvas; every other pixel is left to GrabCut."""
+
+
+def scribble_hints(scribble: np.ndarray) -> np.ndarray:
+    """A hint map from a scribble (RGB ``[H, W, 3]`` 0..255): red strokes surely subject, blue surely
+    background, the rest probably background (:func:`stroke_hints`)."""
+    def near(colour: tuple[int, int, int]) -> np.ndarray:
+        return (np.abs(scribble.astype(np.float32) - colour) <= SCRIBBLE_TOLERANCE).all(axis=2).astype(np.float32)
+
+    return stroke_hints(near(SCRIBBLE_SUBJECT), near(SCRIBBLE_BACKGROUND))
 
 
 def grabcut_mask(image: np.ndarray, hints: np.ndarray, iterations: int = GRABCUT_ITERATIONS) -> np.ndarray:

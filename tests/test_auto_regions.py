@@ -119,3 +119,59 @@ def test_a_second_regions_run_does_not_overwrite_without_asking(tmp_path, capfd)
     code, _, err = run_main(["regions", "--content_img", str(DATA / "dpst_in1.png"), "--style_imgs",
                              str(DATA / "dpst_in1_style.png"), "--out", str(tmp_path / "r")], capfd)
     assert code == 2 and "exists; add --overwrite" in err and (tmp_path / "r" / "content_seg.png").read_bytes() == b"mine"
+
+
+def iou(path, hand) -> float:
+    mask = images.load_mask(path) > 0.5
+    return float((mask & hand).sum() / (mask | hand).sum())
+
+
+@pytest.fixture(scope="module")
+def face_hand() -> np.ndarray:
+    return images.load_mask(DATA / "face_mask.png") > 0.5
+
+
+def test_mask_from_a_box_in_pixels_or_fractions(tmp_path, capfd, face_hand):
+    """face.jpg, the box being its hand mask's bounding box widened by 5 % of the photo (0 139 554 800
+    px): measured IoU 0.80 with the hand mask (goal of issue 31: 0.85, not reached yet)."""
+    for name, box in (("px.png", ["0", "139", "554", "800"]), ("fr.png", ["0", "0.174", "0.923", "1"])):
+        code, _, err = run_main(["mask", "--content_img", str(DATA / "face.jpg"), "--box", *box,
+                                 "-o", str(tmp_path / name), "-q"], capfd)
+        assert code == 0 and err == "", err
+        assert iou(tmp_path / name, face_hand) > 0.78
+        inverse = images.load_mask(tmp_path / name.replace(".png", "_inv.png"))
+        assert np.allclose(inverse, 1 - images.load_mask(tmp_path / name), atol=1 / 255)
+
+
+def test_mask_from_a_scribble_of_red_and_blue_strokes(tmp_path, capfd, face_hand):
+    """Red lines every 40 px inside the person (4 % of the photo), blue ones outside (7 %), painted
+    over the photo: measured IoU 0.93."""
+    kernel = np.ones((5, 5), np.uint8)
+    inside = cv2.erode(face_hand.astype(np.uint8), kernel, iterations=15).astype(bool)
+    outside = ~cv2.dilate(face_hand.astype(np.uint8), kernel, iterations=15).astype(bool)
+    rows, cols = np.zeros(face_hand.shape, bool), np.zeros(face_hand.shape, bool)
+    rows[(np.arange(face_hand.shape[0]) % 40) < 6] = True
+    cols[:, (np.arange(face_hand.shape[1]) % 40) < 6] = True
+    scribble = images.load_image(DATA / "face.jpg").astype(np.uint8)
+    scribble[inside & rows], scribble[outside & cols] = (255, 0, 0), (0, 0, 255)
+    images.save_image(tmp_path / "scribble.png", scribble)
+    code, _, err = run_main(["mask", "--content_img", str(DATA / "face.jpg"), "--scribble", str(tmp_path / "scribble.png"),
+                             "-o", str(tmp_path / "m.png"), "-q"], capfd)
+    assert code == 0, err
+    assert iou(tmp_path / "m.png", face_hand) > 0.9
+
+
+@pytest.mark.parametrize("extra, message", [
+    ([], "give either --box X0 Y0 X1 Y1 or --scribble S.png"),
+    (["--box", "0", "139", "900", "800"], "box: 0 139 900 800 is not a box inside the photo (600x800 px)"),
+    (["--box", "0.5", "0.2", "0.4", "0.9"], "is not a box inside the photo"),
+    (["--scribble", "tubingen.jpg"], "scribble: 1024x768 px, but the photo is 600x800 px"),
+    (["--scribble", "face_mask.png"], "paint at least one stroke on the subject (red in a scribble)"),
+    (["--scribble", "face.jpg", "--fg", "0", "0", "1", "1"], "--fg and --bg go with --box"),
+])
+def test_bad_mask_input_is_one_line_and_exit_2(tmp_path, capfd, monkeypatch, extra, message):
+    monkeypatch.chdir(DATA)
+    code, _, err = run_main(["mask", "--content_img", "face.jpg", *extra, "-o", str(tmp_path / "m.png")], capfd)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and message in lines[0], err
+    assert list(tmp_path.iterdir()) == []

@@ -29,7 +29,7 @@ LAYERS: list[set[str]] = [
     {"studio"},  # and serve()
     {"cli.options", "cli.paths"},  # front ends: the command line...
     {"cli.style_options"},
-    {"cli.run", "cli.batch", "cli.styles", "cli.studio", "cli.video", "cli.regions"},
+    {"cli.run", "cli.batch", "cli.styles", "cli.studio", "cli.video", "cli.regions", "cli.mask"},
     {"cli", ""},  # ...its dispatcher, and the package root (the Python API)
     {"__main__"},  # python -m neural_style
 ]

@@ -4,7 +4,8 @@
 runs many (:mod:`neural_style.cli.batch`); ``neural-style video ...`` stylises a clip
 (:mod:`neural_style.cli.video`); ``neural-style styles ...`` manages the style library
 (:mod:`neural_style.cli.styles`); ``neural-style studio`` serves the web app (:mod:`neural_style.cli.studio`);
-``neural-style regions`` writes automatic segmentations (:mod:`neural_style.cli.regions`).
+``neural-style regions`` writes automatic segmentations (:mod:`neural_style.cli.regions`) and
+``neural-style mask`` a subject mask (:mod:`neural_style.cli.mask`).
 All end bad input with one line on stderr and exit code 2, and keep TensorFlow's chatter off the terminal
 unless ``-v``.
 """
@@ -37,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if verbose:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # TensorFlow's warnings, not its info lines
     cancel = CancelToken()  # set by Ctrl-C and SIGTERM; the run checks it between iterations
-    stop = StopSignal(cancel, raise_at_once=args[:1] in (["styles"], ["studio"], ["regions"]))
+    stop = StopSignal(cancel, raise_at_once=args[:1] in (["styles"], ["studio"], ["regions"], ["mask"]))
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with quiet_native_output(not verbose):
@@ -50,11 +51,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                 from neural_style.cli import studio
 
                 studio.command.main(args[1:], prog_name="neural-style studio", standalone_mode=False)
-            elif args[:1] == ["regions"]:
-                from neural_style.cli import regions
+            elif args[:1] in (["regions"], ["mask"]):  # short commands of their own
+                from neural_style.cli import mask, regions
 
-                regions.command.main(normalize_argv(args[1:], regions.long_option_names()), prog_name="neural-style regions",
-                                     standalone_mode=False)
+                sub = {"regions": regions, "mask": mask}[args[0]]
+                sub.command.main(normalize_argv(args[1:], sub.long_option_names()), prog_name=f"neural-style {args[0]}",
+                                 standalone_mode=False)
             elif args[:1] == ["video"]:
                 from neural_style.cli import video
 
