@@ -108,9 +108,12 @@ def _seg_files(out: Path, name: str, variant: str) -> tuple[Path, Path]:
 
 
 def run_segmentations(out: Path, sizes: list[int], runs: list[str], sets: list[str]) -> None:
-    """``runs``: ``unseg``, or ``png`` / ``q75`` (the segmentations as shipped or as JPEG), optionally
-    with a content factor (``png:2``, saved as ``png-cf2``; none: the default)."""
-    from neural_style import StyleSpec, TransferConfig
+    """``runs``: ``unseg``, or ``png`` / ``q75`` (the segmentations as shipped or as JPEG) or ``auto``
+    (found by the package, both written to ``OUT/auto_segs``), optionally with a content factor
+    (``png:2``, saved as ``png-cf2``; none: the default)."""
+    from neural_style import StyleSpec, TransferConfig, images
+    from neural_style.regions import AUTO, auto_segmentation
+    from neural_style.request import Segmentation
     from neural_style.segmentation import segmentation_styles
 
     for size in sizes:
@@ -126,7 +129,13 @@ def run_segmentations(out: Path, sizes: list[int], runs: list[str], sets: list[s
                 if variant == "unseg":
                     _run_one(target, content, [StyleSpec(style)], config, {"set": name})
                     continue
-                content_seg, style_seg = _seg_files(out, name, variant)
+                if variant == "auto":  # found by the package (--content_seg auto), measured on the hand ones
+                    found = auto_segmentation(Segmentation(AUTO, (AUTO,)), content, [StyleSpec(style)], config)
+                    content_seg, style_seg = found.content, found.styles[0]
+                    for kind, seg in (("content", content_seg), ("style", style_seg)):  # beside, not among the runs
+                        images.save_image(out / "auto_segs" / f"{target.stem}__{kind}.png", seg)
+                else:
+                    content_seg, style_seg = _seg_files(out, name, variant)
                 specs, regions = segmentation_styles(content_seg, [StyleSpec(style)], [style_seg], size, size)
                 _run_one(target, content, specs, config, {"set": name, "regions": [r.name for r in regions]})
 
@@ -418,7 +427,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256, 512])
     parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["default", "s1"])
     parser.add_argument("--seg-runs", nargs="+", default=["unseg", "png", "q75"],
-                        help="seg: unseg, png, q75, each optionally :FACTOR (png:2)")
+                        help="seg: unseg, png, q75, auto, each optionally :FACTOR (png:2)")
     parser.add_argument("--sets", nargs="+", default=list(SEG_SETS), help="seg: which DPST sets")
     parser.add_argument("--more", type=Path, nargs="*", default=[], help="census: more output folders")
     args = parser.parse_args()

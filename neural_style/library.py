@@ -41,6 +41,7 @@ from neural_style.library_entries import (  # noqa: F401 - re-exported: the libr
     WHOLE,
     EntryInfo,
     Provenance,
+    canonical_name,
     check_dtype,
     check_name,
     describe_source,
@@ -257,6 +258,7 @@ class StyleLibrary:
         return infos
 
     def info(self, name: str) -> EntryInfo:
+        name = canonical_name(name)
         with self._read() as db:
             found = self._infos(db, name)
             if not found:
@@ -277,6 +279,7 @@ class StyleLibrary:
               layers: Sequence[str] | None = None) -> dict[str, np.ndarray]:
         """The stored Grams ``{layer: [N, N]}`` of one size and region (every stored layer, or
         ``layers``), exactly as stored (decoded to float32)."""
+        name = canonical_name(name)
         info = self.info(name)
         with self._read() as db:
             return _read_grams(db, self.path, name, size, region, info.layers if layers is None else layers)
@@ -298,7 +301,7 @@ class StyleLibrary:
                     blobs: Mapping[tuple[int, str, str], tuple[int, str, float, bytes]], regions: Mapping[str, float],
                     replace_existing: bool = False) -> None:
         """Store already-encoded blobs ``(channels, dtype, scale, data)`` in one transaction."""
-        check_name(name)
+        name = check_name(name)
         with self._transaction() as db:
             if db.execute("SELECT 1 FROM styles WHERE name = ?", (name,)).fetchone():
                 if not replace_existing:
@@ -329,12 +332,13 @@ class StyleLibrary:
         return self.info(name)
 
     def remove(self, name: str) -> None:
+        name = canonical_name(name)
         with self._transaction() as db:
             if db.execute("DELETE FROM styles WHERE name = ?", (name,)).rowcount == 0:
                 raise self._unknown(db, name)
 
     def rename(self, old: str, new: str) -> None:
-        check_name(new)
+        old, new = canonical_name(old), check_name(new)
         with self._transaction() as db:
             if db.execute("SELECT 1 FROM styles WHERE name = ?", (new,)).fetchone():
                 raise NeuralStyleError(f"style library {self.path}: a style named {new!r} exists already")

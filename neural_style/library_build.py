@@ -51,7 +51,7 @@ def add_style(library: StyleLibrary, name: str, image: str | Path | np.ndarray,
     """Compute a style's Grams (a float32 VGG-19; about 20 s for the default ladder on 2 CPU cores,
     most of it at 2048 px) and store them in ``library`` as ``name``. ``image``/``segmentation``:
     path or array. Names, sizes and layers are checked before anything is computed."""
-    check_name(name)
+    name = check_name(name)
     check_dtype(dtype)
     sizes = sorted({int(size) for size in sizes})
     if not sizes or sizes[0] < 32 or sizes[-1] > 8192:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,9 @@ WHOLE = ""
 """Region key of the whole style image; a segmentation region's key is its colour, ``#rrggbb``."""
 PREFIX = "lib:"
 """``--style_imgs lib:NAME`` names a stored style."""
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
+NAME_PATTERN = re.compile(r"[^\W_][\w.+-]{0,63}")
+"""Letters of any alphabet (étoilée, 星月夜), digits, ``. _ + -``; checked after NFC normalisation, so a
+name typed with combining accents is the same name."""
 
 
 def check_dtype(dtype: str) -> str:
@@ -39,8 +42,15 @@ def check_dtype(dtype: str) -> str:
     return dtype
 
 
+def canonical_name(name: str) -> str:
+    """``name`` NFC-normalised: "é" typed as one character or as e and a combining accent is one name."""
+    return unicodedata.normalize("NFC", name) if isinstance(name, str) else name
+
+
 def check_name(name: str) -> str:
-    """A style name: 1-64 letters, digits, ``. _ + -``, starting with a letter or digit."""
+    """A style name, NFC-normalised: 1-64 letters (any alphabet), digits, ``. _ + -``, starting with a
+    letter or digit."""
+    name = canonical_name(name)
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         raise NeuralStyleError(f"a style name is 1-64 letters, digits, '.', '_', '+' or '-', starting with a letter "
                                f"or digit. Received: {name!r}")
@@ -48,10 +58,10 @@ def check_name(name: str) -> str:
 
 
 def unique_name(wanted: str, taken: set[str], fallback: str = "style") -> str:
-    """A style name made from a file's name: letters, digits and ``. _ + -`` kept, other characters
+    """A style name made from a file's name: letters (any alphabet), digits and ``. _ + -`` kept, other characters
     turned into ``-``, trimmed of leading and trailing punctuation, at most 56 characters, and
     ``-2``, ``-3``... added until it is not in ``taken``."""
-    stem = re.sub(r"[^A-Za-z0-9._+-]", "-", Path(str(wanted)).stem).strip("._+-")[:56] or fallback
+    stem = re.sub(r"[^\w.+-]", "-", canonical_name(Path(str(wanted)).stem)).strip("._+-")[:56] or fallback
     return next(c for c in [stem] + [f"{stem}-{i}" for i in range(2, 10_000)] if c not in taken)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import zipfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -41,6 +42,9 @@ def export_entry(library: StyleLibrary, name: str, path: str | Path) -> None:
 
 def import_entry(library: StyleLibrary, path: str | Path, name: str | None = None) -> EntryInfo:
     """Add the entry in ``path`` under ``name`` (default: its own); every blob's checksum is verified."""
+    if Path(path).is_file() and not zipfile.is_zipfile(path):  # np.load would take it for a pickle
+        raise NeuralStyleError(f"{path}: not a neural-style style export (an .npz archive written by "
+                               "'neural-style styles export')")
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
@@ -54,7 +58,7 @@ def import_entry(library: StyleLibrary, path: str | Path, name: str | None = Non
                 blobs[(blob["size"], blob["region"], blob["layer"])] = (blob["channels"], blob["dtype"], blob["scale"], raw)
     except NeuralStyleError:
         raise
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
         raise NeuralStyleError(f"{path}: cannot read a style export: {exc}") from None
     target = name or meta["name"]
     library.put_encoded(target, meta["kind"], Provenance.from_record(meta["provenance"]), blobs, meta.get("regions", {}))

@@ -6,6 +6,7 @@ import glob
 import json
 import os
 import platform
+import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -42,6 +43,11 @@ def choose_output(output: str | None, out_dir: str, img_name: str, overwrite: bo
         raise NeuralStyleError(f"output directory {str(path.parent)!r} cannot be created: {exc.strerror}") from None
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise NeuralStyleError(f"output directory {str(path.parent)!r} is not writable")
+    try:  # access() says yes to root everywhere, and to /proc: make the temporary file the output will use
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".probe"):
+            pass
+    except OSError as exc:
+        raise NeuralStyleError(f"output directory {str(path.parent)!r} cannot hold files: {exc.strerror}") from None
     number = 0
     candidate = path
     while not overwrite and _taken(candidate):

@@ -81,6 +81,7 @@ def test_neural_style_tf_command_runs_and_writes_image_and_record(tmp_path, capf
         (["-style_mask", "1", "-style_mask_imgs", "face_mask.png", "face_mask_inv.png"],
          "style_mask_imgs needs one mask per style image"),
         (["-o", "/proc/forbidden/out.png"], "cannot be created"),
+        (["-o", "/proc/out.png"], "output directory '/proc' cannot hold files"),
         (["-weights", "missing.h5"], "weights must be 'default', 'imagenet' or an existing file"),
         (["-bogus_option", "1"], "No such option"),
     ],

@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import unicodedata
 from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
@@ -226,11 +227,25 @@ def test_a_segmented_entry_brings_its_regions_to_a_segmented_run(tmp_path, engin
     assert np.array_equal(from_library, from_files)
 
 
-@pytest.mark.parametrize("name", ["", "a b", "-x", "x" * 65, "über", "a/b"])
+@pytest.mark.parametrize("name", ["", "a b", "-x", "x" * 65, "_x", "a/b", "é\u0301t"])
 def test_names_are_checked(name):
     with pytest.raises(NeuralStyleError, match="style name"):
         check_name(name)
     assert check_name("starry_v2.1-b+w") == "starry_v2.1-b+w"
+
+
+def test_names_may_have_letters_of_any_alphabet_and_one_spelling(tmp_path, capfd):
+    """étoilée typed with combining accents (NFD, as macOS file names come) is the same name."""
+    assert check_name("über") == "über" and check_name("星月夜") == "星月夜"
+    decomposed = unicodedata.normalize("NFD", "étoilée")
+    assert decomposed != "étoilée" and check_name(decomposed) == "étoilée"
+    library = str(tmp_path / "l.sqlite")
+    code, _, err = run_main(["styles", "--library", library, "add", "étoilée", str(STARRY), "--sizes", "64", "-q"], capfd)
+    assert code == 0 and err == "", err  # -q on a subcommand: nothing but errors
+    code, out, err = run_main(["styles", "--library", library, "show", decomposed, "-q"], capfd)
+    assert code == 0 and out.startswith("name: étoilée (image)"), err
+    code, _, err = run_main(["styles", "-q", "--library", library, "rename", decomposed, "étoile"], capfd)
+    assert code == 0 and err == "" and StyleLibrary(library).names() == ["étoile"]
 
 
 def damaged_libraries(library: StyleLibrary, tmp_path: Path) -> dict[str, Path]:
@@ -265,7 +280,8 @@ BAD = [
     ("good", ["styles", "add", "bad name", str(STARRY)], "style name"),
     ("good", ["styles", "add", "gone", "no_such_painting.jpg"], "image: file not found: 'no_such_painting.jpg'"),
     ("good", ["styles", "blend", "mixed", "starry:0.5", "scream:-1"], "blend weights must be a finite number >= 0"),
-    ("good", ["styles", "import", str(DATA / "tubingen.jpg")], "cannot read a style export"),
+    ("good", ["styles", "import", str(DATA / "tubingen.jpg")], "not a neural-style style export (an .npz archive"),
+    ("good", ["styles", "import", str(DATA / "MANIFEST.md")], "not a neural-style style export (an .npz archive"),
     ("good", ["styles", "rename", "starry", "scream"], "exists already"),
     ("good", RUN + ["-style_imgs", "lib:starry", "--pooling_type", "max"], "avg pooling, this run uses max"),
     ("good", RUN + ["-style_imgs", "lib:starry", "--style_layers", "relu3_2"], "no Grams for style layer(s) block3_relu2"),

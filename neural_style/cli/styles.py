@@ -5,11 +5,14 @@ Only ``add`` computes Grams and so imports TensorFlow; the other commands answer
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
+from neural_style.cli.options import quiet_verbose_options
 from neural_style.cli.paths import resolve_input
 from neural_style.errors import NeuralStyleError
 from neural_style.library import (
@@ -25,7 +28,23 @@ LIST = {"multiple": True}
 
 
 def _library(ctx: click.Context) -> StyleLibrary:
-    return StyleLibrary(ctx.obj)
+    return StyleLibrary(ctx.obj["library"])
+
+
+def _say(ctx: click.Context, text: str) -> None:
+    """A status line on stderr, unless ``-q``."""
+    if not ctx.obj["quiet"]:
+        click.echo(text, err=True)
+
+
+def _flags(command: Callable) -> Callable:
+    """``-q`` and ``-v`` on a subcommand, as on the group (``-v`` is read by the dispatcher)."""
+    @functools.wraps(command)
+    def wrapper(*args, quiet: bool = False, verbose: bool = False, **kwargs):
+        click.get_current_context().obj["quiet"] |= quiet
+        return command(*args, **kwargs)
+
+    return quiet_verbose_options(wrapper)
 
 
 def _mb(nbytes: int) -> str:
@@ -42,10 +61,11 @@ def _source(info: EntryInfo) -> str:
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--library", default=None, help="Library file (default: $NEURAL_STYLE_LIBRARY, else "
               "~/.local/share/neural-style/styles.sqlite).")
+@quiet_verbose_options
 @click.pass_context
-def group(ctx: click.Context, library: str | None) -> None:
+def group(ctx: click.Context, library: str | None, quiet: bool, verbose: bool) -> None:
     """The style library: Gram matrices of styles, stored once and used as --style_imgs lib:NAME."""
-    ctx.obj = library
+    ctx.obj = {"library": library, "quiet": quiet}
 
 
 @group.command()
@@ -60,6 +80,7 @@ def group(ctx: click.Context, library: str | None) -> None:
 @click.option("--replace", "replace_existing", is_flag=True, help="Replace an entry of that name.")
 @click.option("--style_imgs_dir", default="image_input", show_default=True, help="Where bare image names are looked up.")
 @click.pass_context
+@_flags
 def add(ctx, name, image, seg, sizes, layers, dtype, weights, pooling_type, replace_existing, style_imgs_dir) -> None:
     """Compute the Grams of IMAGE and store them as NAME."""
     path = resolve_input(image, style_imgs_dir, "image")
@@ -70,12 +91,13 @@ def add(ctx, name, image, seg, sizes, layers, dtype, weights, pooling_type, repl
     start = time.perf_counter()
     info = add_style(_library(ctx), name, path, seg_path, sizes or LADDER, layers or STORED_LAYERS, dtype, weights,
                      pooling_type, replace_existing)
-    click.echo(f"added {info.name}: {len(info.sizes)} sizes, {len(info.layers)} layers, {len(info.regions)} regions, "
-               f"{_mb(info.nbytes)} MB ({time.perf_counter() - start:.1f} s)", err=True)
+    _say(ctx, f"added {info.name}: {len(info.sizes)} sizes, {len(info.layers)} layers, {len(info.regions)} regions, "
+              f"{_mb(info.nbytes)} MB ({time.perf_counter() - start:.1f} s)")
 
 
 @group.command(name="list")
 @click.pass_context
+@_flags
 def list_(ctx) -> None:
     """A table of the stored styles."""
     entries = _library(ctx).entries()
@@ -85,12 +107,13 @@ def list_(ctx) -> None:
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]) - 1)]
     for row in rows:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1])
-    click.echo(f"{len(entries)} style(s) in {_library(ctx).path}", err=True)
+    _say(ctx, f"{len(entries)} style(s) in {_library(ctx).path}")
 
 
 @group.command()
 @click.argument("name")
 @click.pass_context
+@_flags
 def show(ctx, name) -> None:
     """Everything stored about NAME."""
     info = _library(ctx).info(name)
@@ -110,20 +133,22 @@ def show(ctx, name) -> None:
 @group.command()
 @click.argument("name")
 @click.pass_context
+@_flags
 def remove(ctx, name) -> None:
     """Delete NAME."""
     _library(ctx).remove(name)
-    click.echo(f"removed {name}", err=True)
+    _say(ctx, f"removed {name}")
 
 
 @group.command()
 @click.argument("old")
 @click.argument("new")
 @click.pass_context
+@_flags
 def rename(ctx, old, new) -> None:
     """Rename OLD to NEW."""
     _library(ctx).rename(old, new)
-    click.echo(f"renamed {old} to {new}", err=True)
+    _say(ctx, f"renamed {old} to {new}")
 
 
 @group.command()
@@ -131,6 +156,7 @@ def rename(ctx, old, new) -> None:
 @click.argument("parts", nargs=-1, required=True)
 @click.option("--dtype", default=None, type=click.Choice(STORAGE_DTYPES), help="Default: float32 if a part is.")
 @click.pass_context
+@_flags
 def blend(ctx, new, parts, dtype) -> None:
     """Store NEW = the weighted average of the Grams of PARTS (NAME:WEIGHT ..., weights normalised)."""
     pairs = []
@@ -143,13 +169,14 @@ def blend(ctx, new, parts, dtype) -> None:
     from neural_style.library_blend import blend_entries
 
     info = blend_entries(_library(ctx), new, pairs, dtype)
-    click.echo(f"stored {info.name}: {_source(info)}, {len(info.sizes)} sizes, {_mb(info.nbytes)} MB", err=True)
+    _say(ctx, f"stored {info.name}: {_source(info)}, {len(info.sizes)} sizes, {_mb(info.nbytes)} MB")
 
 
 @group.command(name="export")
 @click.argument("name")
 @click.argument("file")
 @click.pass_context
+@_flags
 def export_(ctx, name, file) -> None:
     """Write NAME to FILE (.npz): its Grams and provenance, without the painting."""
     if Path(file).exists():
@@ -158,19 +185,20 @@ def export_(ctx, name, file) -> None:
     from neural_style.library_files import export_entry
 
     export_entry(_library(ctx), name, file)
-    click.echo(f"exported {name} to {file}", err=True)
+    _say(ctx, f"exported {name} to {file}")
 
 
 @group.command(name="import")
 @click.argument("file")
 @click.option("--name", default=None, help="Store it under this name (default: its own).")
 @click.pass_context
+@_flags
 def import_(ctx, file, name) -> None:
     """Add the style in FILE (.npz from 'styles export')."""
     from neural_style.library_files import import_entry
 
     info = import_entry(_library(ctx), file, name)
-    click.echo(f"imported {info.name}: {len(info.sizes)} sizes, {_mb(info.nbytes)} MB", err=True)
+    _say(ctx, f"imported {info.name}: {len(info.sizes)} sizes, {_mb(info.nbytes)} MB")
 
 
 def long_option_names() -> frozenset[str]:
