@@ -1,4 +1,4 @@
-"""Colour control, measured over several pairs, and the README's sheet.
+"""Colour control, measured over several pairs, and docs/colour.md's sheet.
 
     python -m bench.bench_colour --out /tmp/bench_colour > colour.md
 

@@ -1,11 +1,11 @@
-"""Make the README's pictures: run its commands through the CLI, time them, and lay out photo | style
+"""Make the pictures of the README and docs/: run its commands through the CLI, time them, and lay out photo | style
 or mask | result at 320 px high, 8 px apart, as docs/example.jpg and docs/masked.jpg; and docs/blend.jpg:
 the photo, then Starry Night alone, the Great Wave alone and their stored 50/50 blend (style library);
-and docs/batch.jpg: the README's batch example, one row per photo.
+and docs/batch.jpg: docs/batch.md's example, one row per photo.
 
     python -m bench.docs_images --out /tmp/docs_out      # then look at them and copy them into docs/
 
-A script, not a test; its wall times are the ones the README's captions quote.
+A script, not a test; its wall times are the ones the captions quote.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ BATCH_STYLES = ("starry_night.jpg", "the_scream.jpg")
 
 
 def batch_sheet(out: Path, size: int = 192) -> None:
-    """The README's batch example: 3 photos x 2 paintings x 2 style weights, one row per photo (the
+    """docs/batch.md's example: 3 photos x 2 paintings x 2 style weights, one row per photo (the
     photo, then each painting at each weight), as docs/batch.jpg."""
     folder = out / "batch"
     seconds = cli("batch", "--contents", *BATCH_CONTENTS, "--style_imgs", *BATCH_STYLES, "--grid", "style_weight=1e3,1e4",

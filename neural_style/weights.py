@@ -16,7 +16,7 @@ from neural_style.errors import NeuralStyleError
 from neural_style.layers import VGG19_BLOCKS
 
 SHIPPED_WEIGHTS = "vgg19_conv_q8.npz"
-"""ImageNet VGG-19 conv weights, 8-bit palette form (k-means, 256 values per layer); see README."""
+"""ImageNet VGG-19 conv weights, 8-bit palette form (k-means, 256 values per layer); see docs/running.md (Weights)."""
 SHIPPED_SHA256 = "946d8b0338d23c52a756a4df5e6606f632ef70656ce804068eeb48810570abc9"
 
 CONV_LAYERS = tuple(

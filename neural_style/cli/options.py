@@ -55,12 +55,12 @@ _CONFIG_OPTIONS = [
                  help="Let --max_size enlarge the photo (bicubic); without it the photo is only scaled down."),
     click.option("--max_iterations", type=int, default=DEFAULTS.max_iterations, show_default=True,
                  help="Iterations of all scales together (neural-style-tf: 1000 at one scale)."),
-    click.option("--content_weight", type=float, default=DEFAULTS.content_weight, show_default=True, help="alpha (see README: Losses)."),
+    click.option("--content_weight", type=float, default=DEFAULTS.content_weight, show_default=True, help="alpha (see docs/losses.md)."),
     click.option("--style_weight", type=float, default=DEFAULTS.style_weight, show_default=True, help="beta."),
     click.option("--tv_weight", type=float, default=DEFAULTS.tv_weight, show_default=True, help="theta."),
     click.option("--style_normalization", default=DEFAULTS.style_normalization, show_default=True,
                  help="Each style layer's term: gatys (the papers') or relative (its error over its target's "
-                 "size; the layers' balance adapts to the painting; see README: Losses)."),
+                 "size; the layers' balance adapts to the painting; see docs/losses.md)."),
     click.option("--segmentation_content_factor", type=float, default=None,
                  help="With --content_seg the content weight is this times --content_weight (default: the number "
                  "of regions, counted by their shares of the photo; 1: neural-style-tf's)."),
