@@ -27,6 +27,7 @@ LAYERS: list[set[str]] = [
     {"studio.jobs"},  # its queue over runs,
     {"studio.server"},  # its routes,
     {"studio"},  # and serve()
+    {"cli.flags"},
     {"cli.options", "cli.paths"},  # front ends: the command line...
     {"cli.style_options"},
     {"cli.run", "cli.batch", "cli.styles", "cli.studio", "cli.video", "cli.regions", "cli.mask"},

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import click
 
+from neural_style.cli.flags import quiet_verbose_options  # noqa: F401 - every command's, from here as before
 from neural_style.config import TransferConfig
 from neural_style.errors import NeuralStyleError
 from neural_style.planner import DEFAULT_SHARE, parse_memory
@@ -111,9 +112,3 @@ def config_options(command: Callable) -> Callable:
     for option in reversed(_CONFIG_OPTIONS):
         command = option(command)
     return command
-
-
-def quiet_verbose_options(command: Callable) -> Callable:
-    """``-v`` and ``-q``, as every command has them."""
-    command = click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")(command)
-    return click.option("-v", "--verbose", is_flag=True, help="Log lines instead of a bar; tracebacks on internal errors.")(command)

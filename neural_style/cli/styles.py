@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from neural_style.cli.options import quiet_verbose_options
+from neural_style.cli.flags import quiet_verbose_options
 from neural_style.cli.paths import resolve_input
 from neural_style.errors import NeuralStyleError
 from neural_style.library import (
