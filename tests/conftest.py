@@ -18,14 +18,15 @@ STYLE_LAYERS = ("block1_relu1", "block2_relu1", "block3_relu1", "block4_relu1", 
 
 # The test files, longest first, by their wall time in a full run on the 2-core machine (2026-12-06,
 # later: test_batch 192 s, test_precision_scales 181 s, test_library 134 s, test_masks 128 s,
-# test_resume 123 s, ... test_objective_optimizers 10 s; the rest take a few seconds). xdist's loadfile
+# test_resume 123 s, ... test_objective_optimizers 10 s; the rest take a few seconds; test_video and
+# test_auto_regions, newer, placed by their CPU time: about 100 s and 40 s). xdist's loadfile
 # gives a worker the next file in collection order when it is nearly done with its own, so
 # longest-first has the three finish together. Its default order (by number of tests; setup.cfg turns
 # it off) left test_resume for last on one worker, which ended 60 s after another had.
 LONGEST_FIRST = ("test_batch", "test_library", "test_precision_scales", "test_video", "test_masks", "test_resume",
                  "test_segmentation", "test_tiling", "test_studio", "test_studio_browser", "test_colour",
-                 "test_planner", "test_cli", "test_studio_server", "test_reliability", "test_transfer",
-                 "test_relative_style", "test_objective_optimizers")
+                 "test_planner", "test_cli", "test_studio_server", "test_auto_regions", "test_reliability",
+                 "test_transfer", "test_relative_style", "test_objective_optimizers")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
