@@ -25,7 +25,12 @@ from pathlib import Path
 import numpy as np
 
 from neural_style import images
-from neural_style.regions import AUTO_REGIONS, auto_labels, colour_coded
+from neural_style.regions import (
+    AUTO_REGIONS,
+    auto_labels,
+    colour_coded,
+    feature_function,
+)
 from neural_style.segmentation import find_regions, label_map, match_colours
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,17 +80,6 @@ def match_share(auto: list[np.ndarray], hand: list[tuple[np.ndarray, np.ndarray]
         pixels = content_hand[auto[0] == label]
         right += sum(int((pixels == h).sum()) for h, s in enumerate(same) if s == mostly)
     return right / auto[0].size
-
-
-def feature_function():
-    """The AUTO_LAYER activations of an image, from the shipped weights (float32)."""
-    from neural_style.features import build_feature_extractor
-    from neural_style.objective import extract_features
-    from neural_style.regions import AUTO_LAYER
-    from neural_style.weights import load_vgg19_weights
-
-    extractor = build_feature_extractor([AUTO_LAYER], load_vgg19_weights("default"))
-    return lambda image: np.asarray(next(iter(extract_features(extractor, image).values())))
 
 
 def main() -> None:

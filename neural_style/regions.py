@@ -315,14 +315,14 @@ def auto_segmentation(segmentation: Any, content: ImageSource, specs: Sequence[S
             if not colours or min(np.linalg.norm(np.asarray(colours) - colour, axis=1)) > MERGE_RADIUS:
                 colours.append(colour)
         given.append(label_map(seg, np.asarray(colours, np.float32)))
-    labels = auto_labels(_feature_function(config.weights), pictures, given, segmentation.regions)
+    labels = auto_labels(feature_function(config.weights), pictures, given, segmentation.regions)
     palette = np.rint(np.asarray(colours)).astype(np.uint8) if colours else AUTO_PALETTE
     coded = [colour_coded(lab, palette) if gift is None else source
              for lab, gift, source in zip(labels, given, sources, strict=True)]
     return replace(segmentation, content=coded[0], styles=tuple(coded[1:]))
 
 
-def _feature_function(weights: str) -> Callable[[np.ndarray], np.ndarray]:
+def feature_function(weights: str = "default") -> Callable[[np.ndarray], np.ndarray]:
     """The AUTO_LAYER activations ``[h, w, C]`` of an RGB image, by a float32 VGG-19 built for this."""
     # TensorFlow: only when regions are found
     from neural_style.features import build_feature_extractor
