@@ -259,12 +259,14 @@ def _configs(config: TransferConfig, video: VideoConfig, shape: tuple[int, int])
     return first, replace(base, max_iterations=video.frame_iterations, scales=1, init_img_type=later_init)
 
 
-def stylise_video(source: Path | video_io.VideoInfo, specs: Sequence[StyleSpec], config: TransferConfig, video: VideoConfig,
-                  output: Path, frames_dir: Path | None = None, listener: VideoListener | None = None,
+def stylise_video(source: Path | video_io.VideoInfo, specs: Sequence[StyleSpec], config: TransferConfig,
+                  video: VideoConfig, output: Path, frames_dir: Path | None = None,
+                  listener: VideoListener | None = None,
                   cancel: CancelToken | None = None, command: Sequence[str] = (),
                   engine: Engine | None = None, segmentation: Segmentation | None = None) -> VideoResult:
     """Stylise frames ``video.start_frame`` .. ``video.end_frame`` of ``source`` (a video file or a folder
-    of frames, or what :func:`video_io.probe` found in one: a folder is not decoded twice) and write ``output`` (H.264 MP4, the input's frame rate and audio) and its record
+    of frames, or what :func:`video_io.probe` found in one: a folder is not decoded twice) and write
+    ``output`` (H.264 MP4, the input's frame rate and audio) and its record
     (``output`` with ``.json``). Frames go to ``frames_dir`` (kept) or to ``OUTPUT.frames`` (removed once
     the video is written); frames already there from the same run are kept and the run continues
     after them. Cancelled, it keeps the frames done, writes the video of them and returns
