@@ -8,7 +8,7 @@ Public API::
 Importing the package is cheap: TensorFlow is imported on first use of ``stylize``/``run_transfer``.
 """
 
-from neural_style.config import StyleSpec, TransferConfig
+from neural_style.config import OutputConfig, StyleSpec, TransferConfig
 from neural_style.errors import NeuralStyleError
 from neural_style.version import __version__
 
@@ -25,7 +25,7 @@ _LAZY = {
 no scipy: 'neural-style styles list' needs neither)."""
 
 __all__ = [  # noqa: RUF022 - grouped: the eager names, then the lazy ones as _LAZY lists them
-    "NeuralStyleError", "StyleSpec", "TransferConfig", "__version__",
+    "NeuralStyleError", "OutputConfig", "StyleSpec", "TransferConfig", "__version__",
     "BatchSummary", "run_batch", "CancelToken", "Engine", "StepInfo", "StyleLibrary", "TransferResult",
     "Request", "execute", "prepare", "run_transfer", "stylize",
 ]

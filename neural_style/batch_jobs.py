@@ -16,7 +16,7 @@ from neural_style.library import StoredStyle
 from neural_style.listeners import Listener
 from neural_style.weights import file_sha256
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".heic", ".heif", ".avif")
 MEMO_BYTES = 512 << 20
 """Targets a batch keeps for reuse (each style's Grams and each photo's content features per size)."""
 _GRID_TYPES = {float: float, int: int, str: str, bool: None}

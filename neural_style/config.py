@@ -14,6 +14,7 @@ from typing import Union
 
 import numpy as np
 
+from neural_style.encoding import check_bit_depth
 from neural_style.errors import NeuralStyleError
 from neural_style.layers import MIN_SIDE, canonical_layer_name
 
@@ -317,6 +318,27 @@ class TransferConfig:
     def total_iterations(self) -> int:
         """Iterations over all scales."""
         return sum(self.scale_iterations) if self.scale_iterations else self.max_iterations
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """How the output image is written; its format follows the file's suffix (PNG, JPEG, TIFF, WebP,
+    BMP), and every format but BMP carries an sRGB ICC profile. ``bit_depth``: 8, or 16 for PNG and
+    TIFF (written from the optimiser's float image, for prints and editing); ``quality``: JPEG and
+    WebP, 1..100; ``strip_metadata``: leave out the content photo's EXIF (camera, date, place), which
+    an output otherwise keeps."""
+
+    bit_depth: int = 8
+    quality: int = 95
+    strip_metadata: bool = False
+
+    def __post_init__(self) -> None:
+        check_bit_depth(self.bit_depth)
+        check_whole("quality", self.quality, 1, 100)
+
+    def check_suffix(self, path: str | Path) -> None:
+        """Refuse, in one line, a 16-bit output in a format that holds 8 bits."""
+        check_bit_depth(self.bit_depth, path)
 
 
 def split_iterations(total: int, count: int) -> list[int]:

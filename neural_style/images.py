@@ -1,7 +1,9 @@
-"""Reading, resizing and writing images with OpenCV.
+"""Reading, resizing and writing images: the one loader of every format.
 
-Inside the package an image is a float32 RGB array ``[H, W, 3]`` with values in 0..255, and a mask a
-float32 array ``[H, W]`` with values in 0..1.
+Inside the package an image is a float32 RGB array ``[H, W, 3]`` with values in 0..255, in sRGB, and a
+mask a float32 array ``[H, W]`` with values in 0..1. OpenCV decodes what it reads, Pillow (with
+pillow-heif) HEIC/HEIF and AVIF (:func:`_decoder`); a photo's ICC profile is converted to sRGB on load
+(:mod:`neural_style.icc`), a mask's never. Outputs are written by :mod:`neural_style.encoding`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from neural_style import jpeg
+from neural_style import encoding, icc, jpeg, pillow_files
 from neural_style.errors import NeuralStyleError
 from neural_style.layers import MIN_SIDE
 
@@ -47,12 +49,25 @@ def _reduction(data: np.ndarray, longest: int | None) -> int:
     return next((f for f in (8, 4, 2) if max(size) // f >= longest), 1)
 
 
-def _decode(data: np.ndarray, path: str | Path, what: str, colour: bool, longest: int | None = None) -> np.ndarray:
-    """Decode bytes to an array as stored (any depth), turned upright by its EXIF orientation (JPEG).
-    PNG keeps its alpha (composited later). A JPEG much larger than ``longest`` is decoded already
-    reduced by 2, 4 or 8 (libjpeg's DCT scaling), so a 50-megapixel photo never exists in memory at
-    full size."""
+def _decoder(raw: bytes) -> str:
+    """The one choice of decoder: ``pillow`` (with pillow-heif) for HEIC/HEIF and AVIF, which OpenCV
+    cannot read (HEIC) or reads only in some builds (AVIF); ``opencv`` for every other format, which
+    it decodes in less time and memory than Pillow, large JPEGs at reduced size included
+    (bench/results/decoders.md)."""
+    return "pillow" if pillow_files.is_heif(raw) else "opencv"
+
+
+def _decode(data: np.ndarray, path: str | Path, what: str, colour: bool,
+            longest: int | None = None) -> tuple[np.ndarray, bytes | None]:
+    """Decode bytes to an array as stored (any depth; OpenCV's BGR order), turned upright by its EXIF
+    orientation, and the ICC profile the file carries (None if none). Alpha is kept (composited
+    later). A JPEG much larger than ``longest`` is decoded already reduced by 2, 4 or 8 (libjpeg's
+    DCT scaling), so a 50-megapixel photo never exists in memory at full size."""
     raw = data.tobytes()
+    header = pillow_files.read_header(raw)
+    if _decoder(raw) == "pillow":
+        image = pillow_files.decode(raw, f"{what}: {str(path)!r}")
+        return jpeg.apply_orientation(image, header.orientation), header.profile
     is_jpeg = raw.startswith(_JPEG_MAGIC)
     if is_jpeg and not jpeg.is_complete(raw):
         raise NeuralStyleError(f"{what}: truncated JPEG (no end-of-image marker): {str(path)!r}")
@@ -70,7 +85,9 @@ def _decode(data: np.ndarray, path: str | Path, what: str, colour: bool, longest
         raise NeuralStyleError(f"{what}: not an image OpenCV can read (corrupt or unsupported format): {str(path)!r}")
     if image.dtype not in (np.uint8, np.uint16):
         raise NeuralStyleError(f"{what}: unsupported pixel type {image.dtype} (8- or 16-bit images only): {str(path)!r}")
-    return jpeg.apply_orientation(image, jpeg.exif_orientation(raw)) if is_jpeg else image
+    # a JPEG's orientation is read by jpeg.py; libtiff (OpenCV's TIFF decoder) turns a TIFF upright itself
+    orientation = jpeg.exif_orientation(raw) if is_jpeg else 1 if header.format == "TIFF" else header.orientation
+    return jpeg.apply_orientation(image, orientation), header.profile
 
 
 def _to_unit(image: np.ndarray) -> np.ndarray:
@@ -78,18 +95,23 @@ def _to_unit(image: np.ndarray) -> np.ndarray:
     return image.astype(np.float32) / scale
 
 
-def load_image(path: str | Path, what: str = "image", longest: int | None = None) -> np.ndarray:
-    """Read any image OpenCV reads (greyscale, alpha, 16-bit too) as RGB float32 ``[H, W, 3]`` in 0..255.
+def load_image(path: str | Path, what: str = "image", longest: int | None = None, *, labels: bool = False) -> np.ndarray:
+    """Read an image (JPEG, PNG, TIFF, WebP, HEIC/HEIF, AVIF, BMP, ...; greyscale, alpha, 16-bit too)
+    as sRGB float32 ``[H, W, 3]`` in 0..255, upright by its EXIF orientation.
 
-    Transparent pixels are composited over white. ``what`` names the option in error messages.
+    An embedded ICC profile other than sRGB (Display P3, Adobe RGB, a camera's) is converted to sRGB
+    (:func:`neural_style.icc.to_srgb`; an unreadable one is ignored with a ProfileWarning), unless
+    ``labels``: the colours are labels (a segmentation, scribbles) and are only decoded. Transparent pixels are composited over white. ``what`` names the option in error messages.
     ``longest``: the longest side the caller will scale to; a large JPEG may then be decoded reduced
     (never below ``longest``), and any image over twice that is shrunk to twice that (area averaging)
     in its own 8- or 16-bit form before it becomes float32, which bounds memory.
     """
-    decoded = _decode(_read_bytes(path, what), path, what, colour=True, longest=longest)
+    decoded, profile = _decode(_read_bytes(path, what), path, what, colour=True, longest=longest)
     if longest and max(decoded.shape[:2]) > 2 * longest:
         height, width = scaled_shape(decoded.shape[0], decoded.shape[1], 2 * longest)
         decoded = cv2.resize(decoded, (width, height), interpolation=cv2.INTER_AREA)
+    if profile is not None and not labels:
+        decoded = icc.to_srgb(decoded, profile, f"{what} {str(path)!r}")
     image = _to_unit(decoded)
     if image.ndim == 2:
         image = image[:, :, None]
@@ -106,8 +128,9 @@ def load_image(path: str | Path, what: str = "image", longest: int | None = None
 
 
 def load_mask(path: str | Path, what: str = "mask") -> np.ndarray:
-    """Read a mask (L, LA, RGB, RGBA, 8- or 16-bit) as its grey level, float32 ``[H, W]`` in 0..1."""
-    image = _to_unit(_decode(_read_bytes(path, what), path, what, colour=False))
+    """Read a mask (L, LA, RGB, RGBA, 8- or 16-bit; any format :func:`load_image` reads) as its grey
+    level, float32 ``[H, W]`` in 0..1. Its values are labels, not colours: an ICC profile is ignored."""
+    image = _to_unit(_decode(_read_bytes(path, what), path, what, colour=False)[0])
     if image.ndim == 3:
         colour = image[:, :, :3] if image.shape[2] >= 3 else image[:, :, :1]
         image = colour.mean(axis=2) if colour.shape[2] == 1 else cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY)
@@ -236,13 +259,37 @@ def write_atomic(path: str | Path, data: bytes) -> None:
 
 
 def encode_image(image: np.ndarray, suffix: str = ".png") -> bytes:
-    """Encode an RGB uint8 ``[H, W, 3]`` array in the format named by ``suffix``."""
+    """Encode an RGB uint8 ``[H, W, 3]`` array in the format named by ``suffix``, as it is (previews
+    and uploads; the files a run writes go through :func:`save_image`)."""
     ok, buffer = cv2.imencode(suffix, np.ascontiguousarray(image[:, :, ::-1]))
     if not ok:
         raise NeuralStyleError(f"cannot encode an image as {suffix!r}")
     return buffer.tobytes()
 
 
-def save_image(path: str | Path, image: np.ndarray) -> None:
-    """Write an RGB uint8 image atomically; the format follows the file's suffix (PNG, JPEG, ...)."""
-    write_atomic(path, encode_image(image, Path(path).suffix.lower() or ".png"))
+def save_image(path: str | Path, image: np.ndarray, *, bit_depth: int = 8, quality: int = 95,
+               exif: bytes | None = None) -> None:
+    """Write an RGB ``[H, W, 3]`` image (uint8, or float32 in 0..255) atomically in the format of the
+    file's suffix (PNG, JPEG, TIFF, WebP, BMP), with an sRGB profile (BMP: none) and ``exif``
+    (:func:`output_exif`); ``bit_depth`` 16 (PNG, TIFF) keeps a float image's levels between the
+    8-bit ones; ``quality``: JPEG and WebP (:func:`neural_style.encoding.encode`)."""
+    write_atomic(path, encoding.encode(image, Path(path).suffix.lower() or ".png", bit_depth, quality, exif))
+
+
+def output_exif(path: str | Path) -> bytes | None:
+    """The EXIF an output keeps of the photo at ``path`` (camera, date, place; Orientation 1, no
+    thumbnail), or None (:func:`neural_style.pillow_files.output_exif`)."""
+    try:
+        return pillow_files.output_exif(Path(path).read_bytes())
+    except OSError:
+        return None
+
+
+def icc_profile_name(path: str | Path) -> str | None:
+    """The name of the ICC profile :func:`load_image` converts ``path``'s colours from (``Display P3``),
+    or None where it takes them as they are: no profile, sRGB, a grey or unreadable one, no such file."""
+    try:
+        profile = pillow_files.read_header(Path(path).read_bytes()).profile
+    except OSError:
+        return None
+    return icc.profile_name(profile) if icc.converts(profile) else None

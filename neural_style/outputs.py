@@ -18,7 +18,6 @@ from neural_style.checkpoints import checkpoint_path
 from neural_style.errors import NeuralStyleError
 from neural_style.library import PREFIX, StoredStyle
 
-
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
@@ -75,6 +74,7 @@ def snapshot_path(output: Path, iteration: int) -> Path:
 def versions() -> dict[str, str]:
     import cv2
     import keras
+    import PIL
     import scipy
     import tensorflow as tf
 
@@ -82,7 +82,7 @@ def versions() -> dict[str, str]:
 
     return {"neural_style": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
             "numpy": np.__version__, "scipy": scipy.__version__, "opencv": cv2.__version__,
-            "python": platform.python_version()}
+            "pillow": PIL.__version__, "python": platform.python_version()}
 
 
 def write_record(output: Path, record: dict) -> Path:

@@ -30,7 +30,7 @@ from neural_style.checkpoints import (
     load_checkpoint,
     save_checkpoint,
 )
-from neural_style.config import ImageSource, StyleSpec, TransferConfig
+from neural_style.config import ImageSource, OutputConfig, StyleSpec, TransferConfig
 from neural_style.errors import NeuralStyleError
 from neural_style.features import resolve_precision
 from neural_style.library import StoredStyle, StyleLibrary
@@ -172,7 +172,7 @@ def execute(prepared: Prepared, listener: Listener | None = None, cancel: Cancel
     return TransferResult(
         images.to_uint8(final), sum(r.iterations for r in reports), last.total, last.parts, last.stop_reason,
         prepared.seconds + time.perf_counter() - start, prepared.device, networks.precision, tuple(reports),
-        last.terms,
+        last.terms, np.clip(final, 0.0, 255.0).astype(np.float32),
     )
 
 
@@ -184,22 +184,42 @@ def plan_record(plan: Plan) -> dict:
 
 def describe(prepared: Prepared) -> dict:
     """What a record keeps of a prepared run: the photo, the styles (by region), the regions, the
-    user's settings (``config``) and, beside them, the memory plan (``plan``)."""
+    user's settings (``config``) and, beside them, the memory plan (``plan``); ``input_profiles``
+    where an input's colours were converted to sRGB."""
     content = prepared.request.content
-    return {"content_img": f"array {list(content.shape)}" if isinstance(content, np.ndarray) else str(content),
-            "styles": [spec_record(s) for s in prepared.specs],
-            "regions": [asdict(r) | {"name": r.name} for r in prepared.regions],
-            "config": asdict(prepared.config), "plan": plan_record(prepared.plan)}
+    described = {"content_img": f"array {list(content.shape)}" if isinstance(content, np.ndarray) else str(content),
+                 "styles": [spec_record(s) for s in prepared.specs],
+                 "regions": [asdict(r) | {"name": r.name} for r in prepared.regions],
+                 "config": asdict(prepared.config), "plan": plan_record(prepared.plan)}
+    profiles = input_profiles(prepared.request)
+    return described | {"input_profiles": profiles} if profiles else described
+
+
+def input_profiles(request: Request) -> dict[str, str]:
+    """The colour profiles the input files were converted from to sRGB, by option (``{"content_img":
+    "Display P3"}``); only files that had one (:func:`images.icc_profile_name`)."""
+    styles = [s.image if isinstance(s, StyleSpec) else s for s in request.styles]
+    files = {"content_img": request.content, **{f"style_imgs[{k}]": image for k, image in enumerate(styles)}}
+    names = {key: images.icc_profile_name(path) for key, path in files.items() if isinstance(path, (str, Path))}
+    return {key: name for key, name in names.items() if name}
 
 
 def save(output: Path, result: TransferResult, described: dict, command: Sequence[str] = (),
-         extra: dict | None = None) -> dict:
+         extra: dict | None = None, *, options: OutputConfig | None = None, content: ImageSource | None = None) -> dict:
     """Write the image, then its JSON record (both atomically: a record exists only beside its image),
     and remove the run's checkpoint once nothing is left to resume. ``described``: :func:`describe`
     of the prepared run (small: a Ray worker sends it back with the result); ``extra``: more record
-    fields (a resumed run's identity, a batch job's). Returns the record."""
-    images.save_image(output, result.image)
+    fields (a resumed run's identity, a batch job's); ``options``: how the image is written (default
+    :class:`OutputConfig`: 8 bits, an sRGB profile), recorded when given; ``content``: the photo whose
+    EXIF the image keeps, unless ``options.strip_metadata`` (a path; None or an array: no EXIF).
+    Returns the record."""
+    settings = options or OutputConfig()
+    pixels = result.float_image if settings.bit_depth == 16 and result.float_image is not None else result.image
+    exif = None if settings.strip_metadata or not isinstance(content, (str, Path)) else images.output_exif(content)
+    images.save_image(output, pixels, bit_depth=settings.bit_depth, quality=settings.quality, exif=exif)
     record = run_record(output, described, result, command) | (extra or {})
+    if options is not None:
+        record["output_options"] = asdict(options)
     write_record(output, record)
     if result.stop_reason in FINISHED:
         checkpoint_path(output).unlink(missing_ok=True)  # finished: nothing left to resume

@@ -99,8 +99,9 @@ def key_colour(key: str) -> tuple[int, int, int]:
 
 def read_segmentation(source: ImageSource, what: str, longest: int) -> np.ndarray:
     """A segmentation (path or RGB array) as uint8 ``[H, W, 3]``, shrunk to a longest side of at
-    most ``longest`` by area averaging."""
-    image = as_rgb_array(source, what) if isinstance(source, np.ndarray) else load_image(source, what, longest)
+    most ``longest`` by area averaging; its colours are labels, never colour-converted."""
+    image = (as_rgb_array(source, what) if isinstance(source, np.ndarray)
+             else load_image(source, what, longest, labels=True))
     return np.rint(fit_longest_side(image, longest)).astype(np.uint8)
 
 

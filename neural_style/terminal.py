@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import click
 
 from neural_style.cancel import CancelToken
+from neural_style.icc import ProfileWarning
 from neural_style.listeners import Listener
 
 if TYPE_CHECKING:  # annotations only: 'styles list' starts without OpenCV or scipy
@@ -62,7 +63,9 @@ def quiet_native_output(enabled: bool) -> Iterator[None]:
     messages before absl::InitializeLog() is called are written to STDERR"), so descriptor 2 points at
     /dev/null for the whole command, while Python's ``sys.stderr`` keeps writing to the terminal
     through a copy of the original descriptor: our notes, progress bar and errors still show.
-    TensorFlow's Python logger (its retracing warnings) and Python warnings are turned down too.
+    TensorFlow's Python logger (its retracing warnings) and Python warnings are turned down too, but
+    for the package's own :class:`~neural_style.icc.ProfileWarning` (a photo's unreadable colour
+    profile), said once per file as a ``neural-style: warning:`` line.
     """
     if not enabled:
         yield
@@ -78,6 +81,8 @@ def quiet_native_output(enabled: bool) -> Iterator[None]:
     terminal = os.dup(2)
     with open(os.devnull, "w") as devnull, warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        warnings.filterwarnings("once", category=ProfileWarning)  # once per message: the file is read more than once
+        warnings.showwarning = _warning_line
         os.dup2(devnull.fileno(), 2)
         sys.stderr = open(terminal, "w", buffering=1, encoding=python_stderr.encoding, errors="backslashreplace")
         try:
@@ -87,6 +92,11 @@ def quiet_native_output(enabled: bool) -> Iterator[None]:
             os.dup2(sys.stderr.fileno(), 2)
             sys.stderr.close()
             sys.stderr = python_stderr
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """Python's warnings, as the command's other notes: one line on the terminal."""
+    click.echo(f"neural-style: warning: {message}", err=True)
 
 
 def format_parts(total: float, parts: dict) -> str:

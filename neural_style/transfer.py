@@ -37,7 +37,9 @@ NOISE_AMPLITUDE = 20.0
 @dataclass(frozen=True)
 class TransferResult:
     """The output image (RGB uint8 ``[H, W, 3]``) and how the run went: the best image's loss, its parts
-    (``total`` = the sum of ``parts``) and named terms, the stop reason (optimizers.STOP_REASONS)."""
+    (``total`` = the sum of ``parts``) and named terms, the stop reason (optimizers.STOP_REASONS).
+    ``float_image``: the same image before rounding, RGB float32 ``[H, W, 3]`` in 0..255, what a 16-bit
+    file is written from (None where a caller made the result from 8-bit pixels)."""
 
     image: np.ndarray
     iterations: int
@@ -49,6 +51,7 @@ class TransferResult:
     precision: str  # as resolved from "auto"
     scales: tuple[ScaleReport, ...]  # coarsest first; only the scales that ran
     terms: dict[str, float] = field(default_factory=dict)  # ``parts`` by layer: ``style/relu3_1``, ...
+    float_image: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def scale_sizes(self) -> tuple[int, ...]:

@@ -25,7 +25,7 @@ STYLE_LAYERS = ("block1_relu1", "block2_relu1", "block3_relu1", "block4_relu1", 
 # it off) left test_resume for last on one worker, which ended 60 s after another had.
 LONGEST_FIRST = ("test_batch", "test_library", "test_precision_scales", "test_video", "test_masks", "test_resume",
                  "test_segmentation", "test_tiling", "test_studio", "test_studio_browser", "test_colour",
-                 "test_planner", "test_cli", "test_studio_server", "test_auto_regions", "test_reliability",
+                 "test_planner", "test_cli", "test_studio_server", "test_image_formats", "test_auto_regions", "test_reliability",
                  "test_transfer", "test_relative_style", "test_objective_optimizers")
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "neural_style"
 
 LAYERS: list[set[str]] = [
-    {"errors", "version", "argv", "jpeg", "grams", "losses", "tiling", "cancel", "flow"},  # no package imports
-    {"layers", "optimizers"},
+    {"errors", "version", "argv", "jpeg", "grams", "losses", "tiling", "cancel", "flow", "icc"},  # no package imports
+    {"layers", "optimizers", "pillow_files", "encoding"},  # pillow_files: headers and HEIF; encoding: output files
     {"config", "features", "images", "weights", "terms"},  # configuration, decoding, the network, loss terms
     {"colour", "masks", "planner", "checkpoints", "objective", "library_entries", "video_io"},
     {"library"},  # the style store

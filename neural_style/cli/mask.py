@@ -41,7 +41,7 @@ def command(**opts) -> None:
     shape = photo.shape[:2]
     if opts["scribble"] is not None:
         scribble_path = resolve_input(opts["scribble"], ".", "scribble")
-        scribble = images.load_image(scribble_path, "scribble")
+        scribble = images.load_image(scribble_path, "scribble", labels=True)
         if scribble.shape[:2] != shape:
             raise NeuralStyleError(f"scribble: {scribble.shape[1]}x{scribble.shape[0]} px, but the photo is "
                                    f"{shape[1]}x{shape[0]} px; paint the strokes on an image of the photo's size")

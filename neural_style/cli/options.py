@@ -9,7 +9,7 @@ from collections.abc import Callable
 import click
 
 from neural_style.cli.flags import quiet_verbose_options  # noqa: F401 - every command's, from here as before
-from neural_style.config import TransferConfig
+from neural_style.config import OutputConfig, TransferConfig
 from neural_style.errors import NeuralStyleError
 from neural_style.planner import DEFAULT_SHARE, parse_memory
 
@@ -105,6 +105,29 @@ _CONFIG_OPTIONS = [
     click.option("--tile_sweeps", type=int, default=DEFAULTS.tile_sweeps, show_default=True,
                  help="Passes over the tiles; a tiled scale's iterations are split over them."),
 ]
+
+
+def build_output_config(opts: dict) -> OutputConfig:
+    """The frozen OutputConfig from parsed options (validated in its constructor)."""
+    return OutputConfig(bit_depth=opts["bit_depth"], quality=opts["quality"], strip_metadata=opts["strip_metadata"])
+
+
+_OUTPUT_DEFAULTS = OutputConfig()
+_OUTPUT_OPTIONS = [
+    click.option("--bit_depth", type=int, default=_OUTPUT_DEFAULTS.bit_depth, show_default=True,
+                 help="Bits per channel of the output: 8, or 16 for .png and .tif (prints, photo editors)."),
+    click.option("--quality", type=int, default=_OUTPUT_DEFAULTS.quality, show_default=True,
+                 help="JPEG and WebP output quality, 1-100."),
+    click.option("--strip_metadata", is_flag=True,
+                 help="Leave the content photo's EXIF (camera, date, place) out of the output."),
+]
+
+
+def output_options(command: Callable) -> Callable:
+    """Add the OutputConfig options to a click command."""
+    for option in reversed(_OUTPUT_OPTIONS):
+        command = option(command)
+    return command
 
 
 def config_options(command: Callable) -> Callable:

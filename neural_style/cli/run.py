@@ -17,7 +17,9 @@ from neural_style.checkpoints import Checkpointing, checkpoint_path
 from neural_style.cli.options import (
     LIST,
     build_config,
+    build_output_config,
     config_options,
+    output_options,
     quiet_verbose_options,
 )
 from neural_style.cli.paths import resolve_input
@@ -50,6 +52,7 @@ from neural_style.weights import file_sha256
 @click.option("--img_name", default="result", show_default=True, help="Output file name (.png added if none).")
 @click.option("-o", "--output", default=None, help="Output path; overrides --img_output_dir/--img_name.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output instead of choosing a numbered name.")
+@output_options
 @config_options
 @click.option("--print_iterations", type=int, default=50, show_default=True, help="Log every N (--verbose).")
 @click.option("--save_iterations", type=int, default=0, show_default=True, help="Save a snapshot every N.")
@@ -70,6 +73,7 @@ def command(**opts) -> None:
     neural-style styles --help."""
     verbosity = 0 if opts["quiet"] else 2 if opts["verbose"] else 1
     config = build_config(opts)
+    output_config = build_output_config(opts)
     if opts["print_iterations"] < 1 or opts["save_iterations"] < 0 or opts["checkpoint_iterations"] < 0:
         raise NeuralStyleError("print_iterations must be >= 1, save_iterations and checkpoint_iterations >= 0")
     content = resolve_input(opts["content_img"], opts["content_img_dir"], "content_img")
@@ -77,6 +81,7 @@ def command(**opts) -> None:
     if config.init_img_type not in ("content", "random", "style"):
         inputs.append(Path(config.init_img_type))
     output = choose_output(opts["output"], opts["img_output_dir"], opts["img_name"], opts["overwrite"], [content, *inputs])
+    output_config.check_suffix(output)
     segmentation = None if segmentations is None else Segmentation(segmentations[0], tuple(segmentations[1]),
                                                                     opts["regions"])
     check_inputs(content, specs, segmentation, config)  # bad files fail before TensorFlow is imported (seconds)
@@ -119,7 +124,7 @@ def command(**opts) -> None:
         result = execute(prepared, listener, cancel, checkpointing=checkpointing)
     finally:
         progress.close()
-    save(output, result, describe(prepared), sys.argv, identity)
+    save(output, result, describe(prepared), sys.argv, identity, options=output_config, content=content)
     if verbosity:
         scales = describe_early_stops(result.scales)
         click.echo(f"wrote {output} ({result.iterations} iterations, {result.seconds:.1f}s, {result.stop_reason}"

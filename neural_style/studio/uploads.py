@@ -90,7 +90,8 @@ def decode_upload(raw: bytes, kind: str) -> np.ndarray:
         path = Path(folder) / "upload"  # a fixed name: the client's file name is never used
         path.write_bytes(raw)
         try:
-            decoded = images.load_mask(path, "the file") if kind == "mask" else images.load_image(path, "the file", MAX_SIDE)
+            decoded = (images.load_mask(path, "the file") if kind == "mask"
+                       else images.load_image(path, "the file", MAX_SIDE, labels=kind == "segmentation"))
         except NeuralStyleError as exc:  # the loader names the file; here it is only a temporary one
             raise NeuralStyleError(str(exc).replace(f": {str(path)!r}", "")) from None
     images.check_min_side(decoded.shape, "the file")
