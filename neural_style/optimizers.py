@@ -290,7 +290,7 @@ def run_lbfgs(
             failures = 0 if progressed else failures + 1
             if reason == "line_search_failed" and tracker.flat():
                 reason = "converged"
-            if reason != "line_search_failed" or failures > max_restarts:
+            if reason != "line_search_failed" or failures > max_restarts or max_restarts == 0:  # 0: never a fresh start
                 break
             x = tracker.best[1].astype(np.float64).ravel()
             tracker.restarts += 1
