@@ -83,7 +83,8 @@ def count_style_passes(monkeypatch) -> list:
 @PRECISIONS
 def test_a_stored_style_gives_the_bytes_of_its_file_without_its_forward_pass(library, monkeypatch, precision, run):
     passes = count_style_passes(monkeypatch)
-    config = replace(ONE_SCALE, precision=precision)
+    # bfloat16 at the smaller stored size: where the CPU has no native bfloat16 it is emulated (49 s at 96 px)
+    config = replace(ONE_SCALE, precision=precision, max_size=96 if precision == "float32" else 64)
     from_file = run([StyleSpec(STARRY)], config)
     assert len(passes) == 1
     from_library = run([StyleSpec(library.get("starry"))], config)
@@ -111,11 +112,12 @@ def test_encoding_keeps_grams_beyond_float16_range_and_refuses_nothing_symmetric
     assert np.array_equal(decode_gram(*encode_gram(gram, "float32")[:1], 8, "float32", 1.0), gram)
 
 
-@PRECISIONS
-def test_a_stored_blend_runs_as_the_blend_of_its_parts(library, precision, run):
-    if "mix" not in library.names():
-        blend_entries(library, "mix", [("starry", 0.6), ("scream", 0.4)])
-    config = replace(ONE_SCALE, precision=precision)
+def test_a_stored_blend_runs_as_the_blend_of_its_parts(library, run):
+    """In float32 only: a blend is a sum of stored float32 Grams whatever the run's precision, and that
+    a stored style is its file in bfloat16 too is the test above (a bfloat16 copy of this one took 69 s
+    on a CPU without native bfloat16)."""
+    blend_entries(library, "mix", [("starry", 0.6), ("scream", 0.4)])
+    config = ONE_SCALE
     blend = run([StyleSpec(library.get("mix"))], config)
     parts = run([StyleSpec(library.get("starry"), 0.6), StyleSpec(library.get("scream"), 0.4)], config)
     files = run([StyleSpec(STARRY, 0.6), StyleSpec(SCREAM, 0.4)], config)
