@@ -26,10 +26,12 @@ import numpy as np
 
 from neural_style import images
 from neural_style.regions import (
+    AUTO_PALETTE,
     AUTO_REGIONS,
     auto_labels,
     colour_coded,
     feature_function,
+    region_palette,
 )
 from neural_style.segmentation import find_regions, label_map, match_colours
 
@@ -103,7 +105,7 @@ def main() -> None:
             scores[k].append(row)
             cells.append(f"{row[0]:.2f} / {row[1]:.2f} / {row[2]:.2f}")
             if args.sheet is not None and k == args.regions[0]:
-                rows.append((photo, hands, labels, style))
+                rows.append((photo, hands, labels, style, k))
         print(f"| {name} | {len(hands[0][1])} / {len(hands[1][1])} | " + " | ".join(cells) + " |", flush=True)
     for k, rows_k in scores.items():
         values = np.array(rows_k)
@@ -124,9 +126,10 @@ def save_sheet(path: Path, rows: list) -> None:
                           interpolation=cv2.INTER_AREA)
 
     lines = []
-    for photo, hands, labels, style in rows:
-        parts = [photo, colour_coded(hands[0][0]), colour_coded(labels[0]), style, colour_coded(hands[1][0]),
-                 colour_coded(labels[1])]
+    for photo, hands, labels, style, k in rows:
+        palette = region_palette(AUTO_PALETTE[:k])  # label k: a region without a counterpart
+        parts = [photo, colour_coded(hands[0][0]), colour_coded(labels[0], palette), style, colour_coded(hands[1][0]),
+                 colour_coded(labels[1], palette)]
         lines.append(np.concatenate([tile(p) for p in parts], axis=1))
     width = max(line.shape[1] for line in lines)
     sheet = np.concatenate([np.pad(line, ((0, 4), (0, width - line.shape[1]), (0, 0)), constant_values=255)

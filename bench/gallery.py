@@ -132,6 +132,7 @@ def run_segmentations(out: Path, sizes: list[int], runs: list[str], sets: list[s
                 if variant == "auto":  # found by the package (--content_seg auto), measured on the hand ones
                     found = auto_segmentation(Segmentation(AUTO, (AUTO,)), content, [StyleSpec(style)], config)
                     content_seg, style_seg = found.content, found.styles[0]
+                    (out / "auto_segs").mkdir(exist_ok=True)
                     for kind, seg in (("content", content_seg), ("style", style_seg)):  # beside, not among the runs
                         images.save_image(out / "auto_segs" / f"{target.stem}__{kind}.png", seg)
                 else:

@@ -133,6 +133,18 @@ AUTO_PALETTE = ((0, 0, 255), (0, 255, 0), (0, 0, 0), (255, 255, 255), (255, 0, 0
                 (128, 128, 128), (0, 255, 255), (255, 0, 255))
 """Region colours of automatic segmentations: Deep Photo Style Transfer's nine, in their order."""
 MAX_AUTO_REGIONS = len(AUTO_PALETTE)
+UNMATCHED_COLOURS = ((255, 128, 0), (128, 0, 255), (0, 128, 128))
+"""Colours for a region left without a counterpart (:data:`NO_COUNTERPART_RATIO`): the first that lies
+beyond twice MERGE_RADIUS from every region colour in use (orange, with AUTO_PALETTE)."""
+NO_COUNTERPART_RATIO = 2.0
+"""A region is left without a counterpart when the region it is matched to is further from it (squared
+distance over deep features and position) than this many times that region's distance to the nearest
+other region of its own image: the painting has nothing more like it than the photo's own other
+things are. Its content pixels are then stylised by the whole style (as a hand-made segmentation
+without that colour). Chosen over the fourteen DPST sets at 256 px, where every hand region has a
+counterpart: it leaves 1 of their 42 automatic regions unmatched (dpst_in16's), and in a square cut from
+one region of dpst_in21 it leaves the photo's two other regions unmatched (bench/results/auto-regions.md).
+Ratios of right matches reach 1.9 there, so no threshold tells every wrong match apart."""
 
 
 def region_features(features: np.ndarray, image: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
@@ -175,15 +187,19 @@ def cluster_cells(cells: np.ndarray, regions: int) -> np.ndarray:
 
 def match_centres(reference: np.ndarray, centres: np.ndarray) -> list[int]:
     """For each of ``centres`` ``[K, D]``, the index of its counterpart in ``reference`` ``[J, D]``
-    (J >= K): the assignment (Hungarian) of least total distance over the deep features and the
-    position. Colour is left out: a painting's sky need not be the photo's colour to be a sky."""
+    (J >= K), or J when it has none: the assignment (Hungarian) of least total distance over the deep
+    features and the position, each pair then kept only within :data:`NO_COUNTERPART_RATIO`. Colour
+    is left out: a painting's sky need not be the photo's colour to be a sky."""
     from scipy.optimize import linear_sum_assignment
 
     kept = np.ones(centres.shape[1], bool)
     kept[-5:-2] = False  # the three CIELAB columns (see region_features)
     cost = ((centres[:, None, kept] - reference[None, :, kept]) ** 2).sum(axis=2)
+    among = ((reference[:, None, kept] - reference[None, :, kept]) ** 2).sum(axis=2)
+    nearest = (among + np.diag(np.full(len(reference), np.inf))).min(axis=1)  # to the nearest other reference region
     rows, cols = linear_sum_assignment(cost)
-    return [int(c) for _, c in sorted(zip(rows, cols, strict=True))]
+    return [int(c) if cost[r, c] <= NO_COUNTERPART_RATIO * nearest[c] else len(reference)
+            for r, c in sorted(zip(rows, cols, strict=True))]
 
 
 def label_cells(cells: np.ndarray, grid: tuple[int, int], centres: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -276,6 +292,14 @@ def merge_specks(labels: np.ndarray, share: float) -> np.ndarray:
     return labels
 
 
+def region_palette(colours: Sequence[Sequence[float]]) -> np.ndarray:
+    """``colours`` ``[N, 3]`` (RGB 0..255, one per region label) and, as label N, the colour of a region
+    without a counterpart (:data:`UNMATCHED_COLOURS`): uint8 ``[N + 1, 3]``."""
+    used = np.asarray(colours, np.float32).reshape(-1, 3)
+    spare = next(c for c in UNMATCHED_COLOURS if np.linalg.norm(used - c, axis=1).min(initial=np.inf) > 2 * MERGE_RADIUS)
+    return np.rint(np.concatenate([used, [spare]])).astype(np.uint8)
+
+
 def colour_coded(labels: np.ndarray, colours: Sequence[Sequence[int]] = AUTO_PALETTE) -> np.ndarray:
     """A segmentation the CLI reads: RGB uint8 ``[H, W, 3]``, region i in ``colours[i]``."""
     return np.asarray(colours, np.uint8)[labels]
@@ -316,7 +340,7 @@ def auto_segmentation(segmentation: Any, content: ImageSource, specs: Sequence[S
                 colours.append(colour)
         given.append(label_map(seg, np.asarray(colours, np.float32)))
     labels = auto_labels(feature_function(config.weights), pictures, given, segmentation.regions)
-    palette = np.rint(np.asarray(colours)).astype(np.uint8) if colours else AUTO_PALETTE
+    palette = region_palette(colours or AUTO_PALETTE[:segmentation.regions])
     coded = [colour_coded(lab, palette) if gift is None else source
              for lab, gift, source in zip(labels, given, sources, strict=True)]
     return replace(segmentation, content=coded[0], styles=tuple(coded[1:]))

@@ -10,8 +10,14 @@ from conftest import DATA, run_main
 
 from bench.bench_regions import adjusted_rand_index
 from neural_style import images
-from neural_style.regions import AUTO_PALETTE, auto_labels
-from neural_style.segmentation import find_regions, label_map
+from neural_style.regions import (
+    AUTO_PALETTE,
+    UNMATCHED_COLOURS,
+    auto_labels,
+    colour_coded,
+    region_palette,
+)
+from neural_style.segmentation import find_regions, label_map, segmentation_styles
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +67,32 @@ def test_automatic_regions_agree_with_the_hand_segmentations_and_match_sky_to_sk
     assert (style_hand[theirs == region] == sky).mean() > 0.7  # ... is matched to the painting's sky
 
 
+def test_a_style_with_fewer_kinds_of_thing_leaves_the_rest_of_the_photo_to_the_whole_style(features):
+    """The style is one kind of thing: a square cut from dpst_in21's black hand region (its wall and
+    arches). The photo's region of that kind keeps its counterpart; the photo's other two regions
+    have none (measured: its two other pieces are left unmatched) and take the whole style."""
+    from neural_style import StyleSpec
+
+    photo = picture("dpst_in21.png", 256)
+    content_hand, colours = hand("dpst_in21_mask.png", photo.shape)
+    black = colours.tolist().index([0, 0, 0])
+    inside = (content_hand == black).astype(np.uint8)
+    depth = cv2.distanceTransform(np.pad(inside, 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    y, x = np.unravel_index(depth.argmax(), depth.shape)
+    half = int(depth.max() / 1.2)
+    crop = photo[y - half:y + half, x - half:x + half]
+    ours, theirs = auto_labels(features, [photo, crop], [None, None])
+    kind = np.bincount(ours[content_hand == black]).argmax()  # the photo's automatic region of that kind
+    assert set(np.unique(theirs)) == {kind, 3}  # 3: no counterpart (regions 0..2 are the photo's)
+    palette = region_palette(AUTO_PALETTE[:3])
+    assert tuple(palette[3]) == UNMATCHED_COLOURS[0]
+    _, regions = segmentation_styles(colour_coded(ours, palette), [StyleSpec(images.to_uint8(crop))],
+                                     [colour_coded(theirs, palette)], 256)
+    shares = {region.colour: region.style_shares[0] for region in regions}
+    assert len(shares) == 3 and shares.pop(tuple(AUTO_PALETTE[kind])) > 0.2
+    assert list(shares.values()) == [None, None]  # whole style there
+
+
 def test_a_style_follows_the_labels_given_by_hand(features):
     """The photo's hand segmentation given, the style's found: its regions take the hand labels,
     84 % of its pixels the label its own hand segmentation gives them (measured)."""
@@ -91,7 +123,7 @@ def test_the_regions_command_writes_segmentations_the_run_reads(tmp_path, capfd)
     assert written[0].shape[:2] == (80, 128) and written[1].shape[:2] == (72, 128)
     for seg in written:
         colours = {tuple(c) for c in seg.reshape(-1, 3).astype(int).tolist()}
-        assert colours <= set(AUTO_PALETTE[:3]) and len(colours) >= 2
+        assert colours <= {*AUTO_PALETTE[:3], UNMATCHED_COLOURS[0]} and len(colours) >= 2
     code, _, err = run_main(["-content_img", str(DATA / "dpst_in1.png"), "-style_imgs", str(DATA / "dpst_in1_style.png"),
                              str(DATA / "dpst_in21_style.png"), "--content_seg", str(tmp_path / "regions" / "content_seg.png"),
                              "--style_segs", str(tmp_path / "regions" / "style_seg_1.png"),
