@@ -1,7 +1,7 @@
 """Make the pictures of the README and docs/: run its commands through the CLI, time them, and lay out photo | style
 or mask | result at 320 px high, 8 px apart, as docs/example.jpg and docs/masked.jpg; and docs/blend.jpg:
 the photo, then Starry Night alone, the Great Wave alone and their stored 50/50 blend (style library);
-and docs/batch.jpg: docs/batch.md's example, one row per photo.
+and docs/batch.jpg: docs/batch.md's example, one row per photo; and docs/auto-regions.jpg: automatic regions.
 
     python -m bench.docs_images --out /tmp/docs_out      # then look at them and copy them into docs/
 
@@ -91,10 +91,38 @@ def batch_sheet(out: Path, size: int = 192) -> None:
     cv2.imwrite(str(out / "batch.jpg"), sheet, [cv2.IMWRITE_JPEG_QUALITY, 88])
 
 
+AUTO_SET = "dpst_in1"
+"""A DPST set (../shared/images/masks) whose automatic regions held at 256 px (bench/results/auto-regions.md)."""
+
+
+def auto_sheet(out: Path, size: int = 384) -> None:
+    """docs/regions.md's picture, as docs/auto-regions.jpg: the photo, the painting, the automatic regions
+    of both (``neural-style regions``), the unsegmented run and the run with ``--content_seg auto
+    --style_segs auto``, at the defaults and ``size`` px."""
+    masks = REPO.parent / "shared" / "images" / "masks"
+    photo, painting = masks / f"{AUTO_SET}.png", masks / f"{AUTO_SET}_style.png"
+    folder = out / "auto"
+    cli("regions", "--content_img", str(photo), "--style_imgs", str(painting), "--out", str(folder), "--size", str(size))
+    common = ["-content_img", str(photo), "-style_imgs", str(painting), "--max_size", str(size), "--overwrite", "-q"]
+    plain = cli(*common, "-o", str(folder / "unsegmented.png"))
+    auto = cli(*common, "--content_seg", "auto", "--style_segs", "auto", "-o", str(folder / "auto.png"))
+    print(f"{AUTO_SET} at {size} px: unsegmented {plain:.0f} s, auto {auto:.0f} s", flush=True)
+    parts = [photo, painting, folder / "content_seg.png", folder / "style_seg_1.png", folder / "unsegmented.png",
+             folder / "auto.png"]
+    height = 200
+    tiles = []
+    for path in parts:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        tiles.append(cv2.resize(image, (round(image.shape[1] * height / image.shape[0]), height), interpolation=cv2.INTER_AREA))
+    gap = np.full((height, GAP, 3), 255, np.uint8)
+    cv2.imwrite(str(out / "auto-regions.jpg"), np.hstack([part for t in tiles for part in (t, gap)][:-1]),
+                [cv2.IMWRITE_JPEG_QUALITY, 90])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("/tmp/docs_out"))
-    parser.add_argument("--only", choices=("runs", "blend", "batch"), default=None, help="make one sheet only")
+    parser.add_argument("--only", choices=("runs", "blend", "batch", "auto"), default=None, help="make one sheet only")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.only == "batch":
@@ -102,6 +130,9 @@ def main() -> None:
         return
     if args.only == "blend":
         blend_sheet(args.out)
+        return
+    if args.only == "auto":
+        auto_sheet(args.out)
         return
     for name, (cli_args, middle) in RUNS.items():
         result = args.out / f"{name}_result.png"
@@ -117,6 +148,7 @@ def main() -> None:
     if args.only is None:
         blend_sheet(args.out)
         batch_sheet(args.out)
+        auto_sheet(args.out)
 
 
 if __name__ == "__main__":
