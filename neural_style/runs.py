@@ -32,7 +32,7 @@ from neural_style.checkpoints import (
 )
 from neural_style.config import ImageSource, OutputConfig, StyleSpec, TransferConfig
 from neural_style.errors import NeuralStyleError
-from neural_style.features import resolve_precision
+from neural_style.features import emulated_precision_note, resolve_precision
 from neural_style.library import StoredStyle, StyleLibrary
 from neural_style.listeners import Listener, StepCallback
 from neural_style.optimizers import StepInfo
@@ -135,7 +135,7 @@ def prepare(request: Request) -> Prepared:
     if request.start is not None:
         start = images.resize_to(images.read_image(request.start, "start image", max(content.shape[:2]), True),
                                  *content.shape[:2])
-    notes = ([warning] if warning else []) + ([plan.note] if plan.note else [])
+    notes = [note for note in (warning, emulated_precision_note(config.precision, device), plan.note) if note]
     return Prepared(request, replace(config, device=device), plan, device, precision, tuple(specs), tuple(regions),
                     content, content_run, tuple(styles), start, tuple(notes), time.perf_counter() - start_time)
 

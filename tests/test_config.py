@@ -63,7 +63,7 @@ def test_explicit_scale_iterations_keep_their_total_when_scales_are_dropped():
     ("fpu sse avx2 avx512f avx512_vnni", "float32"), ("fpu neon asimd", "float32"),
 ])
 def test_auto_precision_follows_the_cpu_flags(tmp_path, flags, expected):
-    from neural_style.features import resolve_precision
+    from neural_style.features import emulated_precision_note, resolve_precision
 
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text(f"processor\t: 0\nmodel name\t: some CPU\nflags\t\t: {flags}\n\nprocessor\t: 1\nflags\t\t: {flags}\n")
@@ -71,6 +71,11 @@ def test_auto_precision_follows_the_cpu_flags(tmp_path, flags, expected):
     assert resolve_precision("auto", "/gpu:0", cpuinfo) == "float32"
     assert resolve_precision("float32", "/cpu:0", cpuinfo) == "float32"
     assert resolve_precision("bfloat16", "/cpu:0", cpuinfo) == "bfloat16"
+    note = emulated_precision_note("bfloat16", "/cpu:0", cpuinfo)  # said only where bfloat16 is emulated
+    assert (note is None) == (expected == "bfloat16")
+    assert note is None or "no native bfloat16" in note
+    assert emulated_precision_note("float32", "/cpu:0", cpuinfo) is None
+    assert emulated_precision_note("bfloat16", "/gpu:0", cpuinfo) is None
 
 
 def test_auto_precision_without_cpu_information_is_float32(tmp_path):
