@@ -129,10 +129,12 @@ def _outcome(job: Job, out: Path, status: str, seconds: float = 0.0, record: dic
 
 def _save(job: Job, out: Path, result, described: dict, command: Sequence[str],
           digest: Callable[[Path], str]) -> dict:
-    """The job's image, then its record (:func:`runs.save`), with the job's identity and grid point."""
+    """The job's image, then its record (:func:`runs.save`), with the job's identity and grid point; the
+    image keeps its photo's EXIF, as a single run's does."""
     from neural_style.runs import save
 
-    return save(job.output(out), result, described, command, {"job": job.identity(digest), "params": dict(job.params)})
+    return save(job.output(out), result, described, command, {"job": job.identity(digest), "params": dict(job.params)},
+                content=job.content)
 
 
 def write_summary(summary: BatchSummary) -> None:

@@ -316,6 +316,17 @@ def test_a_run_writes_sixteen_bits_from_its_float_image_and_records_the_profile(
         assert not stripped.getexif() and "icc_profile" in stripped.info
 
 
+def test_a_batch_job_keeps_its_photos_exif_as_a_single_run_does(p3_run, data_dir, tmp_path):
+    from neural_style.batch import _save
+    from neural_style.batch_jobs import Job
+
+    content, described, result = p3_run
+    job = Job("phone__starry", content, StyleSpec(data_dir / "starry_night.jpg"), "starry_night", TransferConfig())
+    _save(job, tmp_path, result, described, [], lambda path: "digest")
+    with Image.open(job.output(tmp_path)) as written:
+        assert written.getexif()[0x010F] == "PhoneMaker" and "icc_profile" in written.info
+
+
 # --- the command line -------------------------------------------------------------------------------------
 
 def run_in_process(args: list[str]) -> subprocess.CompletedProcess:
