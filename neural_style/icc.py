@@ -33,6 +33,71 @@ def srgb_profile() -> bytes:
     return bytes(data)
 
 
+NCLX_SRGB_TRANSFER = 13
+"""The CICP (ITU-T H.273) transfer characteristics of the sRGB tone curve, what phones pair with P3."""
+NCLX_NAMES = {1: "sRGB", 12: "Display P3", 9: "BT.2020"}
+"""Names of CICP colour primaries, for records."""
+
+
+def _s15(value: float) -> bytes:
+    """An ICC s15Fixed16Number."""
+    return struct.pack(">i", round(value * 65536))
+
+
+def _xyz(x: float, y: float) -> np.ndarray:
+    """XYZ ``[3]`` (Y = 1) of a CIE xy chromaticity."""
+    return np.array([x / y, 1.0, (1 - x - y) / y])
+
+
+def matrix_profile(name: str, primaries: tuple, white: tuple = (0.3127, 0.3290)) -> bytes:
+    """An ICC v2 RGB display profile for colours given by their primaries (``((xr, yr), (xg, yg), (xb,
+    yb))``, CIE xy) and white (D65 by default), with the sRGB tone curve: what a HEIF's CICP (nclx)
+    colour description says where the file embeds no ICC profile. The colorants are the primaries'
+    XYZ adapted to D50 (Bradford), as ICC profiles store them; the curve is the sRGB one ('para' type 3)."""
+    d50 = np.array([0.9642, 1.0, 0.8249])
+    primaries_xyz = np.stack([_xyz(*p) for p in primaries], axis=1)
+    rgb_to_xyz = primaries_xyz * np.linalg.solve(primaries_xyz, _xyz(*white))
+    bradford = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
+    colorants = np.linalg.inv(bradford) @ np.diag((bradford @ d50) / (bradford @ _xyz(*white))) @ bradford @ rgb_to_xyz
+
+    def xyz(v) -> bytes:
+        return b"XYZ \0\0\0\0" + b"".join(_s15(c) for c in v)
+
+    curve = b"para\0\0\0\0" + struct.pack(">HH", 3, 0) + b"".join(
+        _s15(v) for v in (2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045))
+    text = name.encode() + b"\0"
+    desc = b"desc\0\0\0\0" + struct.pack(">I", len(text)) + text + bytes(8 + 3 + 67)
+    tags = [(b"desc", desc), (b"cprt", b"text\0\0\0\0none\0"), (b"wtpt", xyz(d50)), (b"rXYZ", xyz(colorants[:, 0])),
+            (b"gXYZ", xyz(colorants[:, 1])), (b"bXYZ", xyz(colorants[:, 2])),
+            (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve)]
+    offset, table, data = 128 + 4 + 12 * len(tags), b"", b""
+    for signature, body in tags:
+        body += bytes(-len(body) % 4)
+        table += signature + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    header = (struct.pack(">I", offset + len(data)) + b"lcms" + bytes([2, 0x10, 0, 0]) + b"mntrRGB XYZ "
+              + struct.pack(">6H", *PROFILE_DATE) + b"acsp" + b"APPL" + bytes(24)
+              + b"".join(_s15(c) for c in d50) + bytes(48))
+    return header + struct.pack(">I", len(tags)) + table + data
+
+
+def nclx_profile(nclx: dict) -> bytes | None:
+    """The ICC profile of a HEIF's CICP colour description (pillow-heif's ``nclx_profile``: primaries'
+    code and xy, transfer code), where its colours are not sRGB: primaries other than BT.709/sRGB's
+    with the sRGB tone curve (Display P3 as phones write it). None where the pixels are sRGB already
+    or the curve is another (HDR's PQ and HLG are not converted)."""
+    try:
+        code, transfer = int(nclx["color_primaries"]), int(nclx["transfer_characteristics"])
+        if code in (1, 2) or transfer != NCLX_SRGB_TRANSFER:  # 2: unspecified
+            return None
+        primaries = tuple((float(nclx[f"color_primary_{c}_x"]), float(nclx[f"color_primary_{c}_y"]))
+                          for c in ("red", "green", "blue"))
+        white = (float(nclx["color_primary_white_x"]), float(nclx["color_primary_white_y"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return matrix_profile(NCLX_NAMES.get(code, f"CICP primaries {code}"), primaries, white)
+
+
 def _colour_space(profile: bytes) -> str:
     """The header's data colour space: ``RGB``, ``GRAY``, ``CMYK``, ... (bytes 16-19)."""
     return profile[16:20].decode("latin-1").strip()

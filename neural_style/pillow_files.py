@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from neural_style.errors import NeuralStyleError
+from neural_style.icc import nclx_profile
 
 _EXIF_IFD, _GPS_IFD, _ORIENTATION = 0x8769, 0x8825, 0x0112
 _KEPT_IFD0 = {0x010E, 0x010F, 0x0110, 0x0132, 0x013B, 0x8298}
@@ -53,7 +54,8 @@ def _open(raw: bytes):
 
 def read_header(raw: bytes) -> Header:
     """The file's format, ICC profile and EXIF orientation; ``Header(None, None, 1)`` when Pillow
-    cannot parse it (OpenCV may still decode it)."""
+    cannot parse it (OpenCV may still decode it). A HEIF without an ICC profile whose CICP colour
+    description is not sRGB gets the profile that description makes (:func:`~neural_style.icc.nclx_profile`)."""
     try:
         image = _open(raw)
     except Exception:  # noqa: BLE001 - Pillow's errors for files it cannot parse vary (OSError, SyntaxError, ...)
@@ -63,8 +65,10 @@ def read_header(raw: bytes) -> Header:
             orientation = image.getexif().get(_ORIENTATION, 1)
         except Exception:  # noqa: BLE001 - a broken EXIF block: the photo as stored, its profile still read
             orientation = 1
-        return Header(image.format, image.info.get("icc_profile") or None,
-                      orientation if orientation in range(1, 9) else 1)
+        profile = image.info.get("icc_profile") or None
+        if profile is None and image.info.get("nclx_profile"):  # a HEIF describing its colours by CICP
+            profile = nclx_profile(image.info["nclx_profile"])
+        return Header(image.format, profile, orientation if orientation in range(1, 9) else 1)
 
 
 def decode(raw: bytes, label: str) -> np.ndarray:

@@ -5,7 +5,6 @@ and the content photo's EXIF."""
 from __future__ import annotations
 
 import io
-import struct
 import subprocess
 import sys
 import warnings
@@ -18,52 +17,13 @@ from PIL import Image, ImageCms
 
 from neural_style import images
 from neural_style.config import OutputConfig, StyleSpec, TransferConfig
-from neural_style.icc import ProfileWarning
+from neural_style.icc import ProfileWarning, matrix_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = "dpst_in1.png"  # a harbour at sunset: saturated reds and blues, where P3 and sRGB differ most
 
 
-# --- a Display P3 profile, built here: no ICC file ships with the machine -------------------------------
-
-def _s15(value: float) -> bytes:
-    return struct.pack(">i", round(value * 65536))
-
-
-def _xyz(x: float, y: float) -> np.ndarray:
-    return np.array([x / y, 1.0, (1 - x - y) / y])
-
-
-def matrix_profile(name: str, primaries: tuple, white: tuple = (0.3127, 0.3290)) -> bytes:
-    """An ICC v2 RGB display profile: colorants (the primaries' XYZ, adapted to D50 by Bradford), a D50
-    white point and the sRGB tone curve ('para' type 3) for each channel."""
-    d50 = np.array([0.9642, 1.0, 0.8249])
-    primaries_xyz = np.stack([_xyz(*p) for p in primaries], axis=1)
-    rgb_to_xyz = primaries_xyz * np.linalg.solve(primaries_xyz, _xyz(*white))
-    bradford = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
-    adapt = np.linalg.inv(bradford) @ np.diag((bradford @ d50) / (bradford @ _xyz(*white))) @ bradford
-    colorants = adapt @ rgb_to_xyz
-
-    def xyz(v) -> bytes:
-        return b"XYZ \0\0\0\0" + b"".join(_s15(c) for c in v)
-
-    curve = b"para\0\0\0\0" + struct.pack(">HH", 3, 0) + b"".join(
-        _s15(v) for v in (2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045))
-    text = name.encode() + b"\0"
-    desc = b"desc\0\0\0\0" + struct.pack(">I", len(text)) + text + bytes(8 + 3 + 67)
-    tags = [(b"desc", desc), (b"cprt", b"text\0\0\0\0none\0"), (b"wtpt", xyz(d50)), (b"rXYZ", xyz(colorants[:, 0])),
-            (b"gXYZ", xyz(colorants[:, 1])), (b"bXYZ", xyz(colorants[:, 2])),
-            (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve)]
-    offset, table, data = 128 + 4 + 12 * len(tags), b"", b""
-    for signature, body in tags:
-        body += bytes(-len(body) % 4)
-        table += signature + struct.pack(">II", offset + len(data), len(body))
-        data += body
-    header = (struct.pack(">I", offset + len(data)) + b"lcms" + bytes([2, 0x10, 0, 0]) + b"mntrRGB XYZ "
-              + struct.pack(">6H", 2020, 1, 1, 0, 0, 0) + b"acsp" + b"APPL" + bytes(24)
-              + b"".join(_s15(c) for c in d50) + bytes(48))
-    return header + struct.pack(">I", len(tags)) + table + data
-
+# --- a Display P3 profile, built by the package (icc.matrix_profile, what a HEIF's CICP description makes) --
 
 DISPLAY_P3 = matrix_profile("Display P3", ((0.680, 0.320), (0.265, 0.690), (0.150, 0.060)))
 
@@ -92,10 +52,14 @@ def photo(data_dir) -> Image.Image:
 
 
 def test_the_test_profile_is_display_p3(photo):
-    """The profile built above is what Little CMS reads as Display P3: a round trip through it is
-    nearly lossless, and the white stays white."""
+    """The profile built above is what Little CMS reads as Display P3: sRGB's red and green come out as
+    the published Display P3 values (CSS Color 4: color(display-p3 0.9175 0.2003 0.1386) is sRGB red,
+    0.4584 0.9853 0.2983 its green), a round trip through it is nearly lossless, and white stays white."""
     profile = ImageCms.ImageCmsProfile(io.BytesIO(DISPLAY_P3))
     assert ImageCms.getProfileDescription(profile).strip() == "Display P3"
+    for srgb, p3 in (((255, 0, 0), (0.9175, 0.2003, 0.1386)), ((0, 255, 0), (0.4584, 0.9853, 0.2983))):
+        converted = to_p3(Image.new("RGB", (1, 1), srgb)).getpixel((0, 0))
+        assert np.abs(np.array(converted) - np.array(p3) * 255).max() <= 1, (srgb, converted)
     assert mad(p3_to_srgb(to_p3(photo)), photo) < 0.3
     assert to_p3(Image.new("RGB", (1, 1), (255, 255, 255))).getpixel((0, 0)) == (255, 255, 255)
 
@@ -134,6 +98,17 @@ def saturation(rgb: np.ndarray) -> float:
     """Mean HSV saturation, 0..255."""
     hsv = cv2.cvtColor(np.clip(np.rint(rgb), 0, 255).astype(np.uint8), cv2.COLOR_RGB2HSV)
     return float(hsv[:, :, 1].mean())
+
+
+def test_a_heic_describing_display_p3_by_cicp_loads_as_the_srgb_photo(photo, tmp_path):
+    """No ICC profile, the colours said by CICP (nclx: primaries 12, sRGB curve), as some phones write:
+    converted as if the profile were embedded."""
+    path = tmp_path / "cicp.heic"
+    save_heic(plain(to_p3(photo)), path, color_primaries=12, transfer_characteristics=13)
+    expected = np.asarray(p3_to_srgb(to_p3(photo)), np.float32)
+    assert mad(images.load_image(path), expected) <= 1.0
+    assert mad(images.load_image(path, labels=True), expected) > 2.0  # read as sRGB, the colours are off
+    assert images.icc_profile_name(path) == "Display P3"
 
 
 def test_a_display_p3_jpeg_keeps_the_photos_saturation(photo, tmp_path):
