@@ -21,7 +21,7 @@ STYLE_LAYERS = ("block1_relu1", "block2_relu1", "block3_relu1", "block4_relu1", 
 # test_resume 123 s, ... test_objective_optimizers 10 s; the rest take a few seconds; test_video and
 # test_auto_regions, newer, placed by their CPU time: about 100 s and 40 s). xdist's loadfile
 # gives a worker the next file in collection order when it is nearly done with its own, so
-# longest-first has the three finish together. Its default order (by number of tests; setup.cfg turns
+# longest-first has the workers finish together. Its default order (by number of tests; setup.cfg turns
 # it off) left test_resume for last on one worker, which ended 60 s after another had.
 LONGEST_FIRST = ("test_batch", "test_library", "test_precision_scales", "test_video", "test_masks", "test_resume",
                  "test_segmentation", "test_tiling", "test_studio", "test_studio_browser", "test_colour",
