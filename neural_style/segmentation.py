@@ -121,8 +121,11 @@ def find_regions(segmentation: np.ndarray, what: str) -> tuple[np.ndarray, np.nd
             f"{what}: not a segmentation: only {flat.mean():.0%} of its pixels lie in flat colour regions "
             f"(a segmentation has one flat colour per region, at least {MIN_FLAT_SHARE:.0%} flat); is it a photo?"
         )
-    colours, counts = np.unique(segmentation[flat], axis=0, return_counts=True)
-    colours = colours.astype(np.float32)
+    # each colour packed into one integer, 0xRRGGBB: np.unique on it gives the colours in the order
+    # np.unique(axis=0) gives (by R, then G, then B), about 10x faster than its row sort
+    pixels = segmentation[flat].astype(np.int32)
+    codes, counts = np.unique((pixels[:, 0] << 16) | (pixels[:, 1] << 8) | pixels[:, 2], return_counts=True)
+    colours = np.stack([codes >> 16, (codes >> 8) & 255, codes & 255], axis=1).astype(np.float32)
     free = np.ones(len(colours), bool)
     centres, shares = [], []
     while free.any():

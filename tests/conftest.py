@@ -3,8 +3,10 @@ yardstick (bench/yardstick.py: the same distances the bench tables report)."""
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
+from unittest import mock
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -68,26 +70,35 @@ def small(name: str, longest: int) -> np.ndarray:
     return fit_longest_side(load_image(DATA / name), longest)
 
 
-@pytest.fixture(scope="session")
-def engine():
-    """One :class:`~neural_style.scales.Engine` for a worker's in-process runs: networks built and loss
-    graphs traced once per layer set and precision (a batch shares one the same way; the bytes of a run
-    do not depend on it, tests/test_batch.py)."""
+@functools.cache
+def shared_engine():
+    """One :class:`~neural_style.scales.Engine` for a worker's in-process runs, the ``engine`` fixture's
+    and :func:`run_main`'s: networks built and loss graphs traced once per layer set, precision and
+    image shape (a batch shares one the same way; the bytes of a run do not depend on it,
+    tests/test_batch.py)."""
     from neural_style.scales import Engine
 
     return Engine()
+
+
+@pytest.fixture(scope="session")
+def engine():
+    return shared_engine()
 
 
 def run_main(args: list[str], capfd) -> tuple[int, str, str]:
     """The CLI in this process: ``(exit code, stdout, stderr)``, captured at the file descriptors
     (pytest's ``capfd``), where the command writes while it silences TensorFlow. For what a command does
     with its files and messages; what only a fresh process shows (TensorFlow's start-up chatter,
-    signals, kill -9, what is imported) is tested with subprocesses."""
+    signals, kill -9, what is imported) is tested with subprocesses. A single run takes the worker's
+    :func:`shared_engine` instead of building its own (about 0.5 s of CPU for each shape's graphs a
+    worker has traced before)."""
     from neural_style.cli import main
 
     capfd.readouterr()
     try:
-        main(args)
+        with mock.patch("neural_style.runs.Engine", lambda: shared_engine()):  # a single run's own engine, shared
+            main(args)
         code = 0
     except SystemExit as exit:
         code = exit.code if isinstance(exit.code, int) else 1

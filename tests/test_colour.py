@@ -10,7 +10,6 @@ from conftest import DATA
 from bench.yardstick import chroma_error, gram_distance, sliced_wasserstein_ab
 from neural_style import StyleSpec, TransferConfig, colour, run_transfer
 from neural_style.images import read_image
-from neural_style.objective import extract_features
 
 SIZE = 80
 CONTENT, STYLE = DATA / "tubingen.jpg", DATA / "starry_night.jpg"
@@ -122,7 +121,7 @@ def test_a_recoloured_style_pulls_with_its_paintings_strength(content, style, ex
     layers = LUMINANCE_LAYERS
 
     def numpy_gram(image: np.ndarray, layer: str) -> np.ndarray:
-        features = extract_features(extractor, image)[layer].numpy().reshape(-1, extractor.output[layer].shape[-1])
+        features = targets.features(image, [layer])[layer].numpy().reshape(-1, extractor.output[layer].shape[-1])
         return features.T @ features / len(features)
 
     moved = colour.match_colours_linear(style, content)

@@ -1,5 +1,6 @@
 """Masks and regions: the weighting rule, its identities, and per-region measurements on real runs."""
 
+import functools
 from dataclasses import replace
 
 import cv2
@@ -11,7 +12,13 @@ from neural_style import StyleSpec, TransferConfig, run_transfer
 from neural_style.errors import NeuralStyleError
 from neural_style.images import load_mask
 from neural_style.masks import clean_mask, read_mask, resize_mask, style_weight_maps
-from neural_style.objective import ContentTerm, Objective, TargetPass, TVTerm
+from neural_style.objective import (
+    ContentTerm,
+    LossGraphs,
+    Objective,
+    TargetPass,
+    TVTerm,
+)
 from neural_style.segmentation import (
     ANALYSIS_SIZE,
     find_regions,
@@ -54,14 +61,20 @@ def test_jpeg_noise_in_a_mask_is_not_a_weight(tmp_path):
     assert np.all(grey == 0.5)
 
 
+@functools.cache
+def passes(extractor) -> tuple[TargetPass, LossGraphs]:
+    """One target pass and one set of loss graphs for the module's objectives: each shape traced once."""
+    return TargetPass(extractor), LossGraphs(extractor)
+
+
 def style_objective(extractor, content, specs) -> Objective:
     """The objective with only its style term (weight 1; content and tv weights 0)."""
-    targets = TargetPass(extractor)
+    targets, graphs = passes(extractor)
     terms = style_terms(targets, prepare_styles(specs, content.shape[:2], 1.0), STYLE_LAYERS, content.shape[:2])
     features = targets.features(content, ["block4_relu2"])
     terms = [ContentTerm(features, (1.0,)), *(replace(t, layer_weights=dict.fromkeys(STYLE_LAYERS, 0.2)) for t in terms),
              TVTerm()]
-    return Objective(extractor, terms, {"content": 0.0, "style": 1.0, "tv": 0.0}, content.shape[:2])
+    return Objective(extractor, terms, {"content": 0.0, "style": 1.0, "tv": 0.0}, content.shape[:2], graphs)
 
 
 def style_part(extractor, content, spec) -> float:
