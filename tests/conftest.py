@@ -3,6 +3,7 @@ yardstick (bench/yardstick.py: the same distances the bench tables report)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from pathlib import Path
@@ -90,14 +91,17 @@ def run_main(args: list[str], capfd) -> tuple[int, str, str]:
     """The CLI in this process: ``(exit code, stdout, stderr)``, captured at the file descriptors
     (pytest's ``capfd``), where the command writes while it silences TensorFlow. For what a command does
     with its files and messages; what only a fresh process shows (TensorFlow's start-up chatter,
-    signals, kill -9, what is imported) is tested with subprocesses. A single run takes the worker's
-    :func:`shared_engine` instead of building its own (about 0.5 s of CPU for each shape's graphs a
-    worker has traced before)."""
+    signals, kill -9, what is imported) is tested with subprocesses. A single run, a batch or a video
+    takes the worker's :func:`shared_engine` instead of building its own (about 0.5 s of CPU for each
+    shape's graphs a worker has traced before)."""
     from neural_style.cli import main
 
     capfd.readouterr()
     try:
-        with mock.patch("neural_style.runs.Engine", lambda: shared_engine()):  # a single run's own engine, shared
+        engine = shared_engine()
+        with contextlib.ExitStack() as stack:  # the engine a run, batch or video makes for itself: the shared one
+            for name in ("runs.Engine", "scales.Engine"):  # batch and video import it from scales when they run
+                stack.enter_context(mock.patch(f"neural_style.{name}", lambda *_, **__: engine))
             main(args)
         code = 0
     except SystemExit as exit:
