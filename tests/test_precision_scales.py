@@ -35,7 +35,7 @@ def test_the_default_path_bfloat16_coarse_to_fine_reaches_the_float32_quality(ex
     bfloat16 runs for many minutes: there a 192 px pair of runs took 118 s), against the same run in
     float32, 8 iterations (6 + 2). Measured (AVX2 CPU): bfloat16's Gram distance 1.009 times float32's
     here; with 12 iterations 0.994 times, and 1.014 times for face x The Scream. At 128 px (64 and
-    128 px) and 12 iterations the test took 31 s of CPU in the suite, at 96 px 25 s."""
+    128 px) and 12 iterations the test took 31 s of CPU in the suite, at 96 px and 12 iterations 25 s."""
     results, runs = {}, {}
     for precision in ("float32", "bfloat16"):
         config = TransferConfig(max_size=96, max_iterations=8, precision=precision, min_scale_side=32)
