@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -56,6 +57,8 @@ APPLICATION_ID = 0x4E53544C
 """``PRAGMA application_id`` ("NSTL"): an SQLite file of another program is refused, not altered."""
 ENV_VAR = "NEURAL_STYLE_LIBRARY"
 BUSY_TIMEOUT_S = 60.0
+"""How long a connection waits for another process's lock before giving up (SQLite's busy timeout,
+and :func:`_enter_wal`'s retries, which it does not cover)."""
 
 _MIGRATIONS = (
     """
@@ -127,6 +130,22 @@ class StoredStyle:
         return blend_grams([w for _, w in parts], stored)
 
 
+def _enter_wal(db: sqlite3.Connection) -> None:
+    """Put the file in WAL mode. Leaving the rollback journal takes an exclusive lock, and SQLite answers
+    "database is locked" at once, without its busy timeout, while another connection reads or writes:
+    four processes opening a new library at the same moment failed 15 times in 100 (as
+    tests/test_library.py's writers do), so the change is retried for up to BUSY_TIMEOUT_S."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _read_grams(db: sqlite3.Connection, path: Path, name: str, size: int, region: str,
                 layers: Sequence[str]) -> dict[str, np.ndarray]:
     out = {}
@@ -178,6 +197,9 @@ class StyleLibrary:
                 self._migrate(db)
             yield db
         except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
+                raise NeuralStyleError(f"style library {self.path}: another process has held it for over "
+                                       f"{BUSY_TIMEOUT_S:g} s ({exc}); try again when it is done") from None
             raise NeuralStyleError(f"style library {self.path}: damaged or not a style library ({exc})") from None
         finally:
             db.close()
@@ -199,7 +221,7 @@ class StyleLibrary:
         if db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
             return
         if str(self.path) != ":memory:" and self.path.exists():
-            db.execute("PRAGMA journal_mode = WAL")
+            _enter_wal(db)
         db.execute("BEGIN IMMEDIATE")
         try:
             version = db.execute("PRAGMA user_version").fetchone()[0]  # another process may have done it

@@ -3,8 +3,11 @@ and the page's (test_studio_browser.py)."""
 
 from __future__ import annotations
 
+import functools
 import struct
 import zlib
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import numpy as np
 from conftest import DATA
@@ -26,13 +29,16 @@ def declaring(header: bytes, size: int = 64) -> bytes:
     return header + bytes(size)
 
 
-def bad_uploads() -> dict[str, tuple[str, bytes, str]]:
-    """``{case: (kind, bytes, what the one-line error says)}``: what people and browsers send by mistake."""
+@functools.cache
+def bad_uploads() -> Mapping[str, tuple[str, bytes, str]]:
+    """``{case: (kind, bytes, what the one-line error says)}``: what people and browsers send by mistake.
+    Made once per process, read-only: the zip bomb alone takes 0.8 s to compress, and 45 tests and
+    their collection ask for the cases."""
     jpeg = (DATA / "tubingen.jpg").read_bytes()
     png = encode_image(load_image(DATA / "tubingen.jpg").astype(np.uint8))
     broken_crc = bytearray(png)
     broken_crc[29:33] = b"\0\0\0\0"  # IHDR's checksum
-    return {
+    return MappingProxyType({
         "truncated JPEG": ("photo", jpeg[: len(jpeg) // 2], "truncated JPEG"),
         "JPEG header only": ("photo", jpeg[:600], "truncated JPEG"),
         "truncated PNG": ("photo", png[: len(png) // 3], "not an image"),
@@ -54,4 +60,4 @@ def bad_uploads() -> dict[str, tuple[str, bytes, str]]:
         "a photo as a segmentation": ("segmentation", jpeg, "not a segmentation"),
         "a text file as a mask": ("mask", b"white = this style\n", "not an image"),
         "unknown kind": ("script", jpeg, "upload kind must be one of"),
-    }
+    })

@@ -189,12 +189,12 @@ def test_style_push_does_not_grow_with_the_number_of_regions(extractor):
 
 def test_a_small_region_keeps_its_content(extractor, engine):
     """Run end to end: the small region of the split run stays about as close to the photo as the
-    same pixels of a plain run (measured 0.79 against 0.77 at 80 px; the region's Gram
+    same pixels of a plain run (measured 0.78 against 0.81 at 80 px and 30 iterations; the region's Gram
     must hold all of the painting's texture on its own, hence the gap), and is stylised."""
     content = small("tubingen.jpg", SIZE)
     mask = ten_percent_mask(content.shape[:2])
     style = DATA / "starry_night.jpg"
-    config = TransferConfig(scales=1, precision="float32", max_size=SIZE, max_iterations=40)
+    config = TransferConfig(scales=1, precision="float32", max_size=SIZE, max_iterations=30)
     split = run_transfer(content, [StyleSpec(style, 1.0, mask), StyleSpec(style, 1.0, 1.0 - mask)], config,
                          engine=engine).image.astype(np.float32)
     plain = run_transfer(content, [StyleSpec(style)], config, engine=engine).image.astype(np.float32)

@@ -123,11 +123,12 @@ def test_the_mp4_has_the_clips_frame_rate_and_audio_and_a_record(bunny_run):
 
 
 def test_the_temporal_term_and_the_warped_start_keep_frames_consistent(bunny_run, tmp_path, engine):
-    """The same three frames each stylised on its own (from its photo, 30 iterations each): the video
-    mode's warping error, measured with Farneback's flow (the package uses DIS), is well under it
-    (measured: 45 against 194 over four frames)."""
+    """The same three frames each stylised on its own (from its photo, 20 iterations each; fewer than
+    the video's frames get, which only makes them steadier): the video mode's warping error, measured
+    with Farneback's flow (the package uses DIS), is well under it (measured: 33 against 123; 163 with
+    30 iterations each)."""
     out, _ = bunny_run
-    alone = VideoConfig(end_frame=3, first_frame_iterations=30, frame_iterations=30, init_frame_type="content",
+    alone = VideoConfig(end_frame=3, first_frame_iterations=20, frame_iterations=20, init_frame_type="content",
                         temporal_weight=0.0)
     stylise_video(BUNNY, [StyleSpec(STARRY)], CONFIG, alone, tmp_path / "alone.mp4", tmp_path / "frames", engine=engine)
     errors = {}
@@ -242,7 +243,7 @@ def test_a_mask_folder_gives_each_frame_its_own_mask_and_an_empty_one_leaves_its
         elif k == 1:
             mask[:, 80:] = 255
         images.save_image(masks / f"mask_{k:02d}.png", mask)
-    video = VideoConfig(end_frame=3, first_frame_iterations=20, frame_iterations=20, init_frame_type="content",
+    video = VideoConfig(end_frame=3, first_frame_iterations=10, frame_iterations=10, init_frame_type="content",
                         temporal_weight=0.0)
     result = stylise_video(BUNNY, [StyleSpec(STARRY, mask=masks)], CONFIG, video, tmp_path / "m.mp4",
                            tmp_path / "frames", engine=engine)
@@ -254,7 +255,7 @@ def test_a_mask_folder_gives_each_frame_its_own_mask_and_an_empty_one_leaves_its
     assert halves[0][0] > 2 * halves[0][1] and halves[1][1] > 2 * halves[1][0]
     assert np.array_equal(outputs[2], images.to_uint8(originals[2]))
     assert [(f.get("empty_masks"), f["stop_reason"], f["iterations"]) for f in result.frames] == [
-        (None, "completed", 20), (None, "completed", 20), ([0], "no_region", 0)]
+        (None, "completed", 10), (None, "completed", 10), ([0], "no_region", 0)]
 
 
 def test_a_segmentation_folder_gives_each_frame_its_own_regions(tmp_path, engine):
@@ -275,7 +276,7 @@ def test_a_segmentation_folder_gives_each_frame_its_own_regions(tmp_path, engine
         seg = np.zeros((90, 160, 3), np.uint8)
         seg[:, 80:] = 255
         images.save_image(tmp_path / "segs" / f"seg_{k:02d}.png", seg if k == 0 else 255 - seg)
-    video = VideoConfig(end_frame=2, first_frame_iterations=20, frame_iterations=20, init_frame_type="content",
+    video = VideoConfig(end_frame=2, first_frame_iterations=10, frame_iterations=10, init_frame_type="content",
                         temporal_weight=0.0)
     stylise_video(BUNNY, [StyleSpec(STARRY)], CONFIG, video, tmp_path / "s.mp4", tmp_path / "frames", engine=engine,
                   segmentation=Segmentation(tmp_path / "segs", (tmp_path / "style_seg.png",)))
@@ -284,7 +285,7 @@ def test_a_segmentation_folder_gives_each_frame_its_own_regions(tmp_path, engine
     stills = []
     for seg in ("seg_01.png", "seg_00.png"):  # its own, the first frame's
         specs, _ = segmentation_styles(tmp_path / "segs" / seg, [StyleSpec(STARRY)], [tmp_path / "style_seg.png"], 64)
-        stills.append(run_transfer(photo, specs, replace(CONFIG, max_iterations=20), engine=engine).image)
+        stills.append(run_transfer(photo, specs, replace(CONFIG, max_iterations=10), engine=engine).image)
     own, first = (np.abs(second - still.astype(np.float32)).mean() for still in stills)
     print(f"frame 2 against the still with its own segmentation {own:.2f}, with frame 1's {first:.2f}")
     assert own < 1.0 and first > 5.0
