@@ -13,7 +13,7 @@ from neural_style.images import read_image
 
 SIZE = 80
 CONTENT, STYLE = DATA / "tubingen.jpg", DATA / "starry_night.jpg"
-BASE = TransferConfig(max_size=SIZE, scales=1, max_iterations=40, precision="float32")
+BASE = TransferConfig(max_size=SIZE, scales=1, max_iterations=30, precision="float32")
 
 
 @pytest.fixture(scope="module")

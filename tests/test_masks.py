@@ -136,7 +136,7 @@ def region_distance(extractor, output, mask, style, style_mask=None):
 def test_two_paintings_each_in_its_own_region(extractor, engine):
     """face.jpg: Starry Night inside the person mask, The Scream outside; measured per region."""
     mask = load_mask(DATA / "face_mask.png")
-    config = TransferConfig(scales=1, precision="float32", content_weight=5.0, max_size=SIZE, max_iterations=40)
+    config = TransferConfig(scales=1, precision="float32", content_weight=5.0, max_size=SIZE, max_iterations=30)
     out = run_transfer(DATA / "face.jpg", [StyleSpec(DATA / "starry_night.jpg", 1.0, mask),
                                            StyleSpec(DATA / "the_scream.jpg", 1.0, 1.0 - mask)], config, engine=engine).image
     out = out.astype(np.float32)
@@ -209,7 +209,7 @@ def test_a_small_region_keeps_its_content(extractor, engine):
 def test_segmentation_matches_sky_to_sky_and_water_to_water(extractor, engine):
     specs, regions = segmentation_styles(DATA / "dpst_in1_mask.png", [StyleSpec(DATA / "dpst_in1_style.png")],
                                          [DATA / "dpst_in1_style_mask.png"])
-    config = TransferConfig(scales=1, precision="float32", content_weight=5.0, max_size=SIZE, max_iterations=40)
+    config = TransferConfig(scales=1, precision="float32", content_weight=5.0, max_size=SIZE, max_iterations=30)
     out = run_transfer(DATA / "dpst_in1.png", specs, config, engine=engine).image.astype(np.float32)
     style = small("dpst_in1_style.png", SIZE)
     masks = {}
