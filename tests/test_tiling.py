@@ -89,15 +89,20 @@ def test_tiled_style_grams_match_the_whole_image_s(engine):
     _, targets, _ = engine.networks(config, "float32")
     mask = np.zeros((640, 1024), np.float32)  # starry_night.jpg is 1024x640
     mask[:, 300:] = 1.0
-    for spec in (StyleSpec(DATA / "starry_night.jpg"), StyleSpec(DATA / "starry_night.jpg", style_mask=mask)):
-        styles = prepare_styles([spec], (768, 768), 1.0)
-        whole, tiled = style_grams(targets, styles, config.style_layers)[0], tiled_style_grams(
-            targets, styles, config.style_layers, 384, 96)[0]
+    # one painting under two specs: loaded once, so each pass (whole, or a tile) serves both, unmasked
+    # and masked, as it serves a segmentation's regions
+    styles = prepare_styles([StyleSpec(DATA / "starry_night.jpg"), StyleSpec(DATA / "starry_night.jpg", style_mask=mask)],
+                            (768, 768), 1.0)
+    assert styles[0].image is styles[1].image
+    wholes = style_grams(targets, styles, config.style_layers)
+    tileds = tiled_style_grams(targets, styles, config.style_layers, 384, 96)
+    for whole, tiled in zip(wholes, tileds, strict=True):
         errors = {layer: float(np.linalg.norm(tiled[layer] - whole[layer]) / np.linalg.norm(whole[layer]))
                   for layer in config.style_layers}
         print(errors)
         assert max(errors[layer] for layer in config.style_layers[:4]) < 0.01
         assert errors["block5_relu1"] < 0.04
+    assert np.linalg.norm(wholes[0]["block1_relu1"] - wholes[1]["block1_relu1"]) > 0.01 * np.linalg.norm(wholes[0]["block1_relu1"])
 
 
 def test_a_tile_is_weighed_like_its_whole_image():
