@@ -130,6 +130,11 @@ class StoredStyle:
         return blend_grams([w for _, w in parts], stored)
 
 
+def _locked(exc: sqlite3.Error) -> bool:
+    """SQLite's SQLITE_BUSY ("database is locked") or SQLITE_LOCKED ("database table is locked")."""
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+
 def _enter_wal(db: sqlite3.Connection) -> None:
     """Put the file in WAL mode. Leaving the rollback journal takes an exclusive lock, and SQLite answers
     "database is locked" at once, without its busy timeout, while another connection reads or writes:
@@ -141,7 +146,7 @@ def _enter_wal(db: sqlite3.Connection) -> None:
             db.execute("PRAGMA journal_mode = WAL")
             return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
+            if not _locked(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
 
@@ -197,7 +202,7 @@ class StyleLibrary:
                 self._migrate(db)
             yield db
         except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
+            if _locked(exc):
                 raise NeuralStyleError(f"style library {self.path}: another process has held it for over "
                                        f"{BUSY_TIMEOUT_S:g} s ({exc}); try again when it is done") from None
             raise NeuralStyleError(f"style library {self.path}: damaged or not a style library ({exc})") from None
