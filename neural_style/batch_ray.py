@@ -20,21 +20,14 @@ RAY_INSTALL = 'pip install "neural-style[ray]"'
 
 
 class _RayWorker:
-    """A Ray actor: one engine for all the jobs it is given; inputs arrive as bytes and are written to
-    its own temporary folder, so the workers need not share the driver's files."""
+    """A Ray actor: one engine for all the jobs it is given; a job's inputs arrive as bytes and are
+    written to a temporary folder of its own, removed when the job ends, so the workers need not share
+    the driver's files and leave none of them behind (a worker killed by a cancel leaves its job's)."""
 
     def __init__(self) -> None:
         from neural_style.scales import Engine
 
         self.engine = Engine(memo_bytes=MEMO_BYTES)
-        self.folder = Path(tempfile.mkdtemp(prefix="neural-style-worker-"))
-
-    def _local(self, name: str, data: bytes) -> Path:
-        path = self.folder / file_digest(data) / name
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        return path
 
     def run(self, job: Job, files: dict):
         """``(TransferResult or None, description, error)``; ``files``: ``{driver path: Ray reference
@@ -42,13 +35,20 @@ class _RayWorker:
         import ray
 
         files = {key: ray.get(ref) for key, ref in files.items()}
-        def local(value):
-            if isinstance(value, StoredStyle):
-                return replace(value, library=self._local(*files[str(value.library)]))
-            return self._local(*files[str(value)]) if str(value) in files else value
+        with tempfile.TemporaryDirectory(prefix="neural-style-job-") as folder:
+            def write(name: str, data: bytes) -> Path:
+                path = Path(folder) / file_digest(data) / name  # two inputs may share a name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+                return path
 
-        return run_job(job, local(job.content), replace(job.style, image=local(job.style.image)), self.engine,
-                        None, None)
+            def local(value):
+                if isinstance(value, StoredStyle):
+                    return replace(value, library=write(*files[str(value.library)]))
+                return write(*files[str(value)]) if str(value) in files else value
+
+            return run_job(job, local(job.content), replace(job.style, image=local(job.style.image)),
+                           self.engine, None, None)
 
 
 def file_digest(data: bytes) -> str:

@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -258,6 +259,11 @@ def test_the_same_outputs_on_a_local_two_cpu_ray(local_batch, tmp_path, monkeypa
     # Ray runs its workers at nice 15: beside the other test workers they got almost no CPU (265 s for
     # what takes 20 s alone). A user's batch has the machine to itself; the suite's does not.
     monkeypatch.setenv("RAY_worker_niceness", "0")
+
+    def leftovers() -> set[Path]:  # the studio's tests, beside this one, make and remove their uploads' folders
+        return {p for p in Path(tempfile.gettempdir()).glob("neural-style-*") if not p.name.startswith("neural-style-upload-")}
+
+    before = leftovers()
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:  # one photo's two jobs, one on each worker (one image size: size_groups)
         summary = run_batch([str(CONTENTS[1])], STYLES[:1], CONFIG, GRID, tmp_path, ray="auto")
@@ -266,6 +272,7 @@ def test_the_same_outputs_on_a_local_two_cpu_ray(local_batch, tmp_path, monkeypa
     assert summary.engine == "ray" and [job.status for job in summary.jobs] == ["done"] * 2
     local = outputs(out)
     assert outputs(tmp_path) == {name: local[name] for name in outputs(tmp_path)} and len(outputs(tmp_path)) == 2
+    assert leftovers() == before  # the workers' copies of the inputs are gone with their jobs
 
 
 def test_on_a_terminal_one_line_shows_the_batch_bar_with_eta_and_the_job_bar(tmp_path):
