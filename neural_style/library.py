@@ -13,7 +13,8 @@ second. Computing the Grams is :mod:`neural_style.library_build`'s work, blendin
 (names, provenance, what it holds) is :mod:`neural_style.library_entries`'.
 
 Concurrency: the file is in WAL mode and every change is one ``BEGIN IMMEDIATE`` transaction, so
-several processes may add to one library at once; a reader never sees half an entry.
+several processes may add to one library at once; a reader never sees half an entry. The file itself
+(schema, migrations, locks, connections) is :mod:`neural_style.library_db`'s.
 """
 
 from __future__ import annotations
@@ -23,9 +24,7 @@ import hashlib
 import json
 import os
 import sqlite3
-import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -33,6 +32,7 @@ import numpy as np
 
 from neural_style.errors import NeuralStyleError
 from neural_style.grams import between_sizes, blend_grams, decode_gram, encode_gram
+from neural_style.library_db import connect, transaction
 from neural_style.library_entries import (  # noqa: F401 - re-exported: the library's names
     DEFAULT_DTYPE,
     LADDER,
@@ -51,44 +51,7 @@ from neural_style.library_entries import (  # noqa: F401 - re-exported: the libr
     utc_now,
 )
 
-SCHEMA_VERSION = 1
-"""``PRAGMA user_version`` of a current library. Older files are migrated on open (``_MIGRATIONS``)."""
-APPLICATION_ID = 0x4E53544C
-"""``PRAGMA application_id`` ("NSTL"): an SQLite file of another program is refused, not altered."""
 ENV_VAR = "NEURAL_STYLE_LIBRARY"
-BUSY_TIMEOUT_S = 60.0
-"""How long a connection waits for another process's lock before giving up (SQLite's busy timeout,
-and :func:`_enter_wal`'s retries, which it does not cover)."""
-
-_MIGRATIONS = (
-    """
-    CREATE TABLE styles (
-        id INTEGER PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE,
-        kind TEXT NOT NULL,
-        provenance TEXT NOT NULL
-    );
-    CREATE TABLE regions (
-        style_id INTEGER NOT NULL REFERENCES styles(id) ON DELETE CASCADE,
-        key TEXT NOT NULL,
-        share REAL NOT NULL,
-        PRIMARY KEY (style_id, key)
-    );
-    CREATE TABLE grams (
-        style_id INTEGER NOT NULL REFERENCES styles(id) ON DELETE CASCADE,
-        size INTEGER NOT NULL,
-        region TEXT NOT NULL,
-        layer TEXT NOT NULL,
-        channels INTEGER NOT NULL,
-        dtype TEXT NOT NULL,
-        scale REAL NOT NULL,
-        data BLOB NOT NULL,
-        sha256 TEXT NOT NULL,
-        PRIMARY KEY (style_id, size, region, layer)
-    );
-    """,
-)
-"""``_MIGRATIONS[v]`` takes a file from schema version ``v`` to ``v + 1`` (0 is a new, empty file)."""
 
 
 def default_library_path() -> Path:
@@ -130,27 +93,6 @@ class StoredStyle:
         return blend_grams([w for _, w in parts], stored)
 
 
-def _locked(exc: sqlite3.Error) -> bool:
-    """SQLite's SQLITE_BUSY ("database is locked") or SQLITE_LOCKED ("database table is locked")."""
-    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
-
-
-def _enter_wal(db: sqlite3.Connection) -> None:
-    """Put the file in WAL mode. Leaving the rollback journal takes an exclusive lock, and SQLite answers
-    "database is locked" at once, without its busy timeout, while another connection reads or writes:
-    four processes opening a new library at the same moment failed 15 times in 100 (as
-    tests/test_library.py's writers do), so the change is retried for up to BUSY_TIMEOUT_S."""
-    deadline = time.monotonic() + BUSY_TIMEOUT_S
-    while True:
-        try:
-            db.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if not _locked(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
-
-
 def _read_grams(db: sqlite3.Connection, path: Path, name: str, size: int, region: str,
                 layers: Sequence[str]) -> dict[str, np.ndarray]:
     out = {}
@@ -175,84 +117,11 @@ class StyleLibrary:
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_library_path()
 
-    # -- connections -------------------------------------------------------------------------------
-
-    @contextmanager
-    def _connect(self, write: bool) -> Iterator[sqlite3.Connection]:
-        if not write and not self.path.exists():
-            db = sqlite3.connect(":memory:")  # an absent library reads as an empty one
-            try:
-                self._migrate(db)
-                yield db
-            finally:
-                db.close()
-            return
-        try:
-            if write:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            mode = "rwc" if write else "rw" if os.access(self.path, os.W_OK) else "ro"
-            uri = f"{self.path.resolve().as_uri()}?mode={mode}"
-            db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise NeuralStyleError(f"style library {self.path}: cannot open it: {exc}") from None
-        try:
-            db.execute("PRAGMA foreign_keys = ON")
-            self._check(db)
-            if mode != "ro":
-                self._migrate(db)
-            yield db
-        except sqlite3.DatabaseError as exc:
-            if _locked(exc):
-                raise NeuralStyleError(f"style library {self.path}: another process has held it for over "
-                                       f"{BUSY_TIMEOUT_S:g} s ({exc}); try again when it is done") from None
-            raise NeuralStyleError(f"style library {self.path}: damaged or not a style library ({exc})") from None
-        finally:
-            db.close()
-
-    def _check(self, db: sqlite3.Connection) -> None:
-        application_id, version, tables = db.execute(  # one statement: one snapshot, whatever others write
-            "SELECT a.application_id, v.user_version, (SELECT count(*) FROM sqlite_master) "
-            "FROM pragma_application_id AS a, pragma_user_version AS v").fetchone()
-        if application_id not in (0, APPLICATION_ID) or (application_id == 0 and version != 0):
-            raise NeuralStyleError(f"style library {self.path}: an SQLite file of another program, not a style library")
-        if version == 0 and tables:
-            raise NeuralStyleError(f"style library {self.path}: an SQLite file of another program, not a style library")
-        if version > SCHEMA_VERSION:
-            raise NeuralStyleError(f"style library {self.path}: schema version {version} is newer than this "
-                                   f"neural-style's ({SCHEMA_VERSION}); upgrade neural-style to use it")
-
-    def _migrate(self, db: sqlite3.Connection) -> None:
-        """Bring the file to SCHEMA_VERSION, one step at a time, each step in one transaction."""
-        if db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
-            return
-        if str(self.path) != ":memory:" and self.path.exists():
-            _enter_wal(db)
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            version = db.execute("PRAGMA user_version").fetchone()[0]  # another process may have done it
-            for step in range(version, SCHEMA_VERSION):
-                for statement in filter(str.strip, _MIGRATIONS[step].split(";")):
-                    db.execute(statement)  # not executescript(), which would commit the open transaction
-            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-
     def _read(self):
-        return self._connect(write=False)
+        return connect(self.path, write=False)
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._connect(write=True) as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+    def _transaction(self):
+        return transaction(self.path)
 
     # -- reading -----------------------------------------------------------------------------------
 

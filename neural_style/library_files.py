@@ -18,7 +18,8 @@ import numpy as np
 
 from neural_style.errors import NeuralStyleError
 from neural_style.images import write_atomic
-from neural_style.library import SCHEMA_VERSION, EntryInfo, Provenance, StyleLibrary
+from neural_style.library import EntryInfo, Provenance, StyleLibrary
+from neural_style.library_db import SCHEMA_VERSION
 
 FORMAT = "neural-style style"
 

@@ -11,7 +11,7 @@ LAYERS: list[set[str]] = [
     {"errors", "version", "argv", "jpeg", "grams", "losses", "tiling", "cancel", "flow", "icc"},  # no package imports
     {"layers", "optimizers", "pillow_files", "encoding"},  # pillow_files: headers and HEIF; encoding: output files
     {"config", "features", "images", "weights", "terms"},  # configuration, decoding, the network, loss terms
-    {"colour", "masks", "planner", "checkpoints", "objective", "library_entries", "video_io"},
+    {"colour", "masks", "planner", "checkpoints", "objective", "library_entries", "library_db", "video_io"},
     {"library"},  # the style store
     {"segmentation", "library_files", "library_blend", "outputs", "styles", "listeners"},
     {"library_build", "scales", "terminal", "regions"},  # computing what the library stores; one scale of a

@@ -24,13 +24,13 @@ from neural_style.errors import NeuralStyleError
 from neural_style.grams import between_sizes, decode_gram, encode_gram
 from neural_style.library import (
     LADDER,
-    SCHEMA_VERSION,
     STORED_LAYERS,
     StyleLibrary,
     check_name,
 )
 from neural_style.library_blend import blend_entries
 from neural_style.library_build import add_style
+from neural_style.library_db import SCHEMA_VERSION
 from neural_style.library_files import export_entry, import_entry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,7 +170,7 @@ def test_four_concurrent_writers_leave_every_entry_and_an_intact_file(library, t
     new file each round: its creation, migration and switch to WAL race as well). They call the
     library, which is what keeps writers apart, without TensorFlow (``styles add`` through the CLI is
     tested in this process: test_names_may_have_letters_of_any_alphabet_and_one_spelling). Before
-    ``library._enter_wal`` every run of this failed within a few rounds ("database is locked"); now
+    ``library_db.enter_wal`` every run of this failed within a few rounds ("database is locked"); now
     about 3.5 s of the writers' CPU."""
     import multiprocessing
 
@@ -200,11 +200,11 @@ def test_four_concurrent_writers_leave_every_entry_and_an_intact_file(library, t
 def test_a_library_held_longer_than_the_timeout_says_so_in_one_line(library, tmp_path, monkeypatch):
     """A writer waits for another process's transaction; past the timeout the error names the wait,
     not damage."""
-    import neural_style.library as library_module
+    from neural_style import library_db
 
     path = tmp_path / "held.sqlite"
     shutil.copy(library.path, path)
-    monkeypatch.setattr(library_module, "BUSY_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(library_db, "BUSY_TIMEOUT_S", 0.2)
     with closing(sqlite3.connect(path, isolation_level=None)) as holder:
         holder.execute("BEGIN IMMEDIATE")
         with pytest.raises(NeuralStyleError) as error:
