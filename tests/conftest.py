@@ -96,9 +96,9 @@ def run_main(args: list[str], capfd) -> tuple[int, str, str]:
     shape's graphs a worker has traced before)."""
     from neural_style.cli import main
 
+    engine = shared_engine()  # may import TensorFlow, whose start-up lines are not the command's
     capfd.readouterr()
     try:
-        engine = shared_engine()
         with contextlib.ExitStack() as stack:  # the engine a run, batch or video makes for itself: the shared one
             for name in ("runs.Engine", "scales.Engine"):  # batch and video import it from scales when they run
                 stack.enter_context(mock.patch(f"neural_style.{name}", lambda *_, **__: engine))

@@ -9,7 +9,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "neural_style"
 
 LAYERS: list[set[str]] = [
     {"errors", "version", "argv", "jpeg", "grams", "losses", "tiling", "cancel", "flow", "icc"},  # no package imports
-    {"layers", "optimizers", "pillow_files", "encoding"},  # pillow_files: headers and HEIF; encoding: output files
+    {"layers", "optimizers", "pillow_files", "encoding", "subject"},  # pillow_files: headers and HEIF; encoding: output files;
+    # subject: GrabCut masks
     {"config", "features", "images", "weights", "terms"},  # configuration, decoding, the network, loss terms
     {"colour", "masks", "planner", "checkpoints", "objective", "library_entries", "library_db", "video_io"},
     {"library"},  # the style store

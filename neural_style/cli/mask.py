@@ -1,8 +1,10 @@
 """``neural-style mask``: a subject mask (white on black) from a box or a scribble, with GrabCut.
 
 The box is ``X0 Y0 X1 Y1`` in pixels of the photo, or in fractions of its width and height when every
-value is at most 1. A scribble is an image of the photo's size with red strokes on the subject and blue
-ones on the background (painted over a copy of the photo in any paint program).
+value is at most 1; faces found in it tell GrabCut where beside the heads the person is not
+(:func:`~neural_style.subject.beside_heads`; ``--no_faces`` leaves them out). A scribble is an image
+of the photo's size with red strokes on the subject and blue ones on the background (painted over a
+copy of the photo in any paint program).
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from neural_style.cli.options import quiet_verbose_options
 from neural_style.cli.paths import resolve_input
 from neural_style.errors import NeuralStyleError
 from neural_style.outputs import choose_output
-from neural_style.regions import Box, box_hints, grabcut_mask, scribble_hints
+from neural_style.subject import (
+    Box,
+    beside_heads,
+    box_hints,
+    find_faces,
+    grabcut_mask,
+    scribble_hints,
+)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -24,6 +33,8 @@ from neural_style.regions import Box, box_hints, grabcut_mask, scribble_hints
               "(or fractions, every value <= 1); outside is background.")
 @click.option("--fg", type=float, nargs=4, multiple=True, help="A box that is surely subject (repeatable; with --box).")
 @click.option("--bg", type=float, nargs=4, multiple=True, help="A box that is probably background (repeatable; with --box).")
+@click.option("--faces/--no_faces", default=True, show_default=True, help="With --box: find faces in the box (MTCNN); "
+              "beside a head, above the chin, is then probably background.")
 @click.option("--scribble", default=None, help="An image of the photo's size: red strokes on the subject, blue on "
               "the background.")
 @click.option("-o", "--output", required=True, help="The mask to write (PNG: white = subject).")
@@ -50,6 +61,10 @@ def command(**opts) -> None:
         box = fractions(opts["box"], shape, "box")
         hints = box_hints(shape, box, [fractions(b, shape, "fg") for b in opts["fg"]],
                           [fractions(b, shape, "bg") for b in opts["bg"]])
+        if opts["faces"]:
+            hints, faces = beside_heads(hints, find_faces(photo), box)
+            if opts["verbose"]:
+                click.echo(f"neural-style: note: {len(faces)} face(s) in the box", err=True)
         inputs = [content]
     output = choose_output(opts["output"], ".", "", opts["overwrite"], inputs, suffixes=(".png",))
     mask = grabcut_mask(photo, hints)

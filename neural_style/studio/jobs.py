@@ -258,7 +258,7 @@ class Studio:
     def grabcut(self, data: dict) -> Upload:
         """A mask from rough strokes on the photo (``{"photo", "subject", "background"}``: upload ids;
         the strokes are masks at the photo's size), kept as an upload."""
-        from neural_style.regions import grabcut_mask, stroke_hints
+        from neural_style.subject import grabcut_mask, stroke_hints
 
         photo = images.load_image(upload_path(self.uploads, data.get("photo")), "photo")
         subject = images.load_mask(upload_path(self.uploads, data.get("subject")), "subject strokes")
