@@ -192,7 +192,7 @@ def test_the_face_in_the_box_keeps_the_painting_and_shelves_beside_the_head_out(
 
 
 def test_beside_the_heads_above_the_highest_chin_is_probably_background():
-    """Two faces of 20 px in a 100 x 60 box; a 2 px face and one outside the box are left out."""
+    """Two faces 20 px wide in a 120 x 60 box; a 2 px face and one outside the box are left out."""
     from neural_style.subject import Face, beside_heads, box_hints
 
     hints = box_hints((80, 120), (0.0, 0.25, 1.0, 1.0))  # rows 20..79 probably subject, above surely background
