@@ -4,7 +4,8 @@
 
 The box is the hand mask's bounding box widened by 5 % of the photo on each side (clipped), in pixels,
 as ``neural-style mask --box`` takes it. Prints, per portrait, the IoU from the box alone
-(``--no_faces``) and with the faces found in it at each :data:`~neural_style.subject.HEAD_HALF_WIDTH`.
+(``--no_faces``) and with the faces found in it at each :data:`~neural_style.subject.HEAD_HALF_WIDTH`;
+``--grey``: of greyscale copies of the photos.
 A script, not a test.
 """
 
@@ -62,11 +63,14 @@ def measure(photo: np.ndarray, hints: np.ndarray, hand: np.ndarray) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--half-widths", type=float, nargs="+", default=[0.6, 0.75, 0.9])
+    parser.add_argument("--grey", action="store_true", help="the photos made greyscale first (messy input)")
     args = parser.parse_args()
     print("| photo | box (px) | box alone | " + " | ".join(f"faces, {k:g} face widths" for k in args.half_widths) + " |")
     print("|---|---|---|" + "---|" * len(args.half_widths))
     for name in PORTRAITS:
         photo = images.load_image(MASKS / name)
+        if args.grey:
+            photo = np.repeat(photo.mean(axis=2, keepdims=True), 3, axis=2)
         hand = person(name)
         box = widened_box(hand)
         hints = subject.box_hints(hand.shape, box)

@@ -204,6 +204,7 @@ def test_beside_the_heads_above_the_highest_chin_is_probably_background():
     far[15:46] = far[65:96] = False
     expected = hints.copy()
     expected[20:46][:, far] = cv2.GC_PR_BGD
+    expected[36:48, 25:35] = expected[31:41, 75:85] = cv2.GC_FGD  # the middle half of each face: surely the person
     assert np.array_equal(out, expected)
     assert np.array_equal(beside_heads(hints, faces[2:], (0.0, 0.25, 1.0, 1.0))[0], hints)  # none of these counts
 
