@@ -130,9 +130,7 @@ def check(db: sqlite3.Connection, path: Path) -> None:
     application_id, version, tables = db.execute(  # one statement: one snapshot, whatever others write
         "SELECT a.application_id, v.user_version, (SELECT count(*) FROM sqlite_master) "
         "FROM pragma_application_id AS a, pragma_user_version AS v").fetchone()
-    if application_id not in (0, APPLICATION_ID) or (application_id == 0 and version != 0):
-        raise NeuralStyleError(f"style library {path}: an SQLite file of another program, not a style library")
-    if version == 0 and tables:
+    if application_id not in (0, APPLICATION_ID) or (application_id == 0 and version != 0) or (version == 0 and tables):
         raise NeuralStyleError(f"style library {path}: an SQLite file of another program, not a style library")
     if version > SCHEMA_VERSION:
         raise NeuralStyleError(f"style library {path}: schema version {version} is newer than this "
