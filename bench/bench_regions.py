@@ -8,7 +8,9 @@ the matching: the share of the content's pixels whose automatic region is matche
 that lies mostly in the style's hand region of the pixel's own hand label (``match``; 1: every
 content region was given the right kind of thing in the style).
 
-    python -m bench.bench_regions [--regions 2 3 4] [--sets dpst_in1 dpst_in2 ...] [--sheet OUT.png]
+    python -m bench.bench_regions [--regions 2 3 4] [--sets dpst_in1 dpst_in2 ...] [--sheet OUT.png] [--grey]
+
+``--grey``: the photo made greyscale first (messy input; the painting keeps its colours).
 
 Prints a Markdown table (one row per set, content and style ARI per K) and the medians.
 """
@@ -89,12 +91,15 @@ def main() -> None:
     parser.add_argument("--regions", type=int, nargs="+", default=[AUTO_REGIONS])
     parser.add_argument("--sets", nargs="+", default=list(SETS))
     parser.add_argument("--sheet", type=Path, default=None, help="a contact sheet: photo, hand, auto; style, hand, auto")
+    parser.add_argument("--grey", action="store_true", help="the photo made greyscale first (messy input)")
     args = parser.parse_args()
     features = feature_function()
     scores = {k: [] for k in args.regions}
     rows = []
     for name in args.sets:
         photo = images.fit_longest_side(images.load_image(MASKS / f"{name}.png"), SIZE)
+        if args.grey:
+            photo = np.repeat(photo.mean(axis=2, keepdims=True), 3, axis=2)
         style = images.fit_longest_side(images.load_image(MASKS / f"{name}_style.png"), SIZE)
         hands = [hand_labels(name, photo.shape[:2]), hand_labels(f"{name}_style", style.shape[:2])]
         cells = []

@@ -15,6 +15,7 @@ from neural_style.regions import (
     UNMATCHED_COLOURS,
     auto_labels,
     colour_coded,
+    guided_filter,
     region_palette,
 )
 from neural_style.segmentation import find_regions, label_map, segmentation_styles
@@ -47,6 +48,18 @@ def test_the_adjusted_rand_index_is_1_for_the_same_partition_under_other_names_a
     assert abs(adjusted_rand_index(labels, rng.integers(0, 3, (40, 50)))) < 0.02
 
 
+def test_the_guided_filter_moves_a_border_onto_the_edge_of_the_guide():
+    """Two distance maps that cross 6 px right of an edge of the guide (black left of column 32,
+    white right of it): nearest-centre labels change at column 38 before filtering, at 32 after."""
+    guide = np.zeros((64, 64, 3), np.float32)
+    guide[:, 32:] = 1.0
+    across = np.tile(np.arange(64, dtype=np.float32), (64, 1))
+    distances = np.stack([across - 38.5, 38.5 - across], axis=2)
+    assert (distances.argmin(axis=2) == 1).sum(axis=1).tolist() == [25] * 64  # columns 39..63
+    labels = guided_filter(guide, distances, 16, 1e-3).argmin(axis=2)
+    assert (labels[:, :32] == 0).all() and (labels[:, 32:] == 1).all()
+
+
 def test_a_photo_against_itself_is_matched_one_to_one(features):
     photo = picture("dpst_in1.png")
     ours, theirs = auto_labels(features, [photo, photo], [None, None])
@@ -55,13 +68,14 @@ def test_a_photo_against_itself_is_matched_one_to_one(features):
 
 def test_automatic_regions_agree_with_the_hand_segmentations_and_match_sky_to_sky(features):
     """dpst_in1 (a harbour city under an evening sky) and its style photo (a skyline under a red
-    sky), 128 px: measured 0.74 and 0.63 (adjusted Rand index against the hand segmentations)."""
+    sky), 128 px: measured 0.88 and 0.64 (adjusted Rand index against the hand segmentations; 0.74
+    and 0.63 before region borders followed the image's edges)."""
     photo, style = picture("dpst_in1.png"), picture("dpst_in1_style.png")
     (content_hand, colours), (style_hand, style_colours) = (hand("dpst_in1_mask.png", photo.shape),
                                                            hand("dpst_in1_style_mask.png", style.shape))
     assert np.allclose(colours, style_colours, atol=1)  # the same label order in both hand segmentations
     ours, theirs = auto_labels(features, [photo, style], [None, None])
-    assert adjusted_rand_index(ours, content_hand) > 0.6 and adjusted_rand_index(theirs, style_hand) > 0.5
+    assert adjusted_rand_index(ours, content_hand) > 0.8 and adjusted_rand_index(theirs, style_hand) > 0.55
     sky = colours.tolist().index([0, 0, 0])  # black is the sky in DPST's palette here
     region = np.bincount(ours[content_hand == sky]).argmax()  # the automatic region of most of the photo's sky
     assert (style_hand[theirs == region] == sky).mean() > 0.7  # ... is matched to the painting's sky
