@@ -415,7 +415,7 @@ def sheets(out: Path, side: int = 200) -> None:
             tiles = [_tile(load_image(masks / f"{name}{suffix}.png"), side, f"{name}{suffix}")
                      for suffix in ("", "_mask", "_style", "_style_mask")]
             tiles += [_tile(load_image(p), side, f"{p.stem.split('__')[3]} {size}px")
-                      for p in sorted(out.glob(f"seg__{name}__{size}__*.png"), key=lambda p: p.stem.split("__")[3] != "unseg")]
+                      for p in sorted(out.glob(f"seg__{name}__{size}__*.png"), key=lambda p: (p.stem.split("__")[3] != "unseg", p.stem.split("__")[3]))]
             rows.append(np.hstack(tiles))
         if rows and len({r.shape for r in rows}) == 1:
             save_image(sheet_dir / f"segmentation_{size}.png", np.vstack(rows))
