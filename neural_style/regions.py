@@ -213,7 +213,7 @@ def auto_labels(features: Callable[[np.ndarray], np.ndarray], images: Sequence[n
             reference, order = centres, list(range(regions))
         else:
             order = match_centres(reference, centres)
-        out.append(np.asarray(order, np.int32)[label_cells(cells, grid, centres, np.asarray(image, np.float32))])
+        out.append(np.asarray(order, np.int32)[label_cells(cells, grid, centres, image)])
     return out
 
 
