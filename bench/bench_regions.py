@@ -8,7 +8,7 @@ the matching: the share of the content's pixels whose automatic region is matche
 that lies mostly in the style's hand region of the pixel's own hand label (``match``; 1: every
 content region was given the right kind of thing in the style).
 
-    python -m bench.bench_regions [--regions 2 3 4] [--sets dpst_in1 dpst_in2 ...] [--sheet OUT.png] [--grey]
+    python -m bench.bench_regions [--regions picked 2 3 4] [--sets dpst_in1 dpst_in2 ...] [--sheet OUT.png] [--grey]
 
 ``--grey``: the photo made greyscale first (messy input; the painting keeps its colours).
 
@@ -88,13 +88,15 @@ def match_share(auto: list[np.ndarray], hand: list[tuple[np.ndarray, np.ndarray]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--regions", type=int, nargs="+", default=[AUTO_REGIONS])
+    parser.add_argument("--regions", type=lambda v: None if v == "picked" else int(v), nargs="+", default=[AUTO_REGIONS],
+                        help="region counts to measure; picked: as many as each photo shows (the default)")
     parser.add_argument("--sets", nargs="+", default=list(SETS))
     parser.add_argument("--sheet", type=Path, default=None, help="a contact sheet: photo, hand, auto; style, hand, auto")
     parser.add_argument("--grey", action="store_true", help="the photo made greyscale first (messy input)")
     args = parser.parse_args()
     features = feature_function()
     scores = {k: [] for k in args.regions}
+    picked: dict[int | None, list[int]] = {}
     rows = []
     for name in args.sets:
         photo = images.fit_longest_side(images.load_image(MASKS / f"{name}.png"), SIZE)
@@ -104,17 +106,18 @@ def main() -> None:
         hands = [hand_labels(name, photo.shape[:2]), hand_labels(f"{name}_style", style.shape[:2])]
         cells = []
         for k in args.regions:
-            labels = auto_labels(features, [photo, style], [None, None], k)
+            labels, count = auto_labels(features, [photo, style], [None, None], k)
+            picked.setdefault(k, []).append(count)
             row = [adjusted_rand_index(a, h) for a, (h, _) in zip(labels, hands, strict=True)]
             row.append(match_share(labels, hands))
             scores[k].append(row)
-            cells.append(f"{row[0]:.2f} / {row[1]:.2f} / {row[2]:.2f}")
+            cells.append(f"{row[0]:.2f} / {row[1]:.2f} / {row[2]:.2f}" + (f" (K={count})" if k is None else ""))
             if args.sheet is not None and k == args.regions[0]:
-                rows.append((photo, hands, labels, style, k))
+                rows.append((photo, hands, labels, style, count))
         print(f"| {name} | {len(hands[0][1])} / {len(hands[1][1])} | " + " | ".join(cells) + " |", flush=True)
     for k, rows_k in scores.items():
         values = np.array(rows_k)
-        print(f"K={k}: median ARI content {np.median(values[:, 0]):.3f}, style {np.median(values[:, 1]):.3f}, "
+        print(f"K={k or 'picked'}: median ARI content {np.median(values[:, 0]):.3f}, style {np.median(values[:, 1]):.3f}, "
               f"both {np.median(values[:, :2]):.3f}; match median {np.median(values[:, 2]):.3f}, "
               f"mean {values[:, 2].mean():.3f}")
     if args.sheet is not None:

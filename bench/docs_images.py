@@ -102,7 +102,8 @@ def auto_sheet(out: Path, size: int = 384) -> None:
     masks = REPO.parent / "shared" / "images" / "masks"
     photo, painting = masks / f"{AUTO_SET}.png", masks / f"{AUTO_SET}_style.png"
     folder = out / "auto"
-    cli("regions", "--content_img", str(photo), "--style_imgs", str(painting), "--out", str(folder), "--size", str(size))
+    cli("regions", "--content_img", str(photo), "--style_imgs", str(painting), "--out", str(folder), "--size", str(size),
+        "--overwrite")
     common = ["-content_img", str(photo), "-style_imgs", str(painting), "--max_size", str(size), "--overwrite", "-q"]
     plain = cli(*common, "-o", str(folder / "unsegmented.png"))
     auto = cli(*common, "--content_seg", "auto", "--style_segs", "auto", "-o", str(folder / "auto.png"))

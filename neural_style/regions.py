@@ -1,6 +1,6 @@
 """Automatic matched regions (``--content_seg auto``, ``--style_segs auto``, ``neural-style regions``):
-each image's cells (deep features, colour, position) clustered, the regions of every image matched to
-the reference's, written as colour-coded segmentations the CLI reads.
+each image's cells (deep features, colour, position) cut by spectral clustering, the regions of every
+image matched to the reference's, written as colour-coded segmentations the CLI reads.
 """
 
 from __future__ import annotations
@@ -24,12 +24,18 @@ from neural_style.segmentation import (
 
 AUTO = "auto"
 """A segmentation given as this word is found by the package (:func:`auto_segmentation`)."""
-AUTO_REGIONS = 3
-"""Regions found when ``--regions`` is not given. Over the fourteen DPST sets at 256 px (2 to 8 hand
-regions each), 3 gave the highest median adjusted Rand index against the hand segmentations (0.53;
-2, 4, 5: 0.48, 0.47, 0.40); 4 split large regions. Stylised, the automatic run beats the unsegmented
-one on 6, 6, 7 and 6 of the sets at K = 2, 3, 4 and 5; the best K per set, known only with hindsight,
-would give 9 (bench/results/auto-regions.md)."""
+AUTO_REGIONS: int | None = None
+"""Regions found when ``--regions`` is not given: None, picked per photo by :func:`pick_regions`."""
+PICKED_REGIONS = (2, 5)
+"""The counts :func:`pick_regions` chooses from. The fourteen DPST sets have 2 to 8 hand regions, and
+more than 5 automatic ones split large regions (the sky into bands) more often than they find small
+ones (bench/results/auto-regions.md)."""
+SPECTRAL_WIDTH = 0.25
+"""Affinity of two cells in :func:`spectral_embedding`: ``exp(-d^2 / (SPECTRAL_WIDTH * median d^2))``,
+d the distance between their :func:`region_features`. Over the fourteen DPST sets at 256 px, widths
+of 0.25 and 0.5 gave the same median adjusted Rand index (0.579, content and style; 0.12: 0.511, 1:
+0.551); stylised, 8 and 7 sets held (bench/results/auto-regions.md). Per-cell widths (Zelnik-Manor
+and Perona's seventh neighbour) gave 0.285: they cut coherent regions into local pieces."""
 AUTO_SIZE = 256
 """Longest side (px) at which regions are found: relu4_1 then has 32 cells along it."""
 AUTO_LAYER = "relu4_1"
@@ -102,19 +108,57 @@ def _resize_channels(array: np.ndarray, rows: int, cols: int, blur: float = 0.0)
     return np.concatenate(out, axis=2)
 
 
-def cluster_cells(cells: np.ndarray, regions: int) -> np.ndarray:
-    """k-means (k-means++, 4 starts, seeded) over one image's cells: centres ``[K, D]``."""
-    if len(cells) < regions:
-        raise NeuralStyleError(f"regions: {regions} regions asked of an image of {len(cells)} cells; use fewer")
+def spectral_embedding(cells: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The leading ``count`` eigenvalues (descending, 1 first) and eigenvectors ``[cells, count]`` of
+    the cells' normalised affinity ``D^-1/2 W D^-1/2`` (Ng, Jordan & Weiss 2002; W: Gaussian of the
+    distance, :data:`SPECTRAL_WIDTH`; D: W's row sums). ``cells``: ``[N, D]`` float32 (at most a few
+    thousand: W is dense, ``N^2`` float32)."""
+    from scipy.sparse.linalg import eigsh
+
+    if len(cells) <= count:
+        raise NeuralStyleError(f"regions: an image of {len(cells)} cells is too small to find {count} regions in")
+    x = cells.astype(np.float32)
+    squares = (x * x).sum(axis=1)
+    affinity = squares[:, None] + squares[None, :] - 2 * (x @ x.T)
+    np.maximum(affinity, 0, out=affinity)
+    affinity *= -1 / (SPECTRAL_WIDTH * float(np.median(affinity)) + 1e-12)
+    np.exp(affinity, out=affinity)
+    np.fill_diagonal(affinity, 0)
+    scale = 1 / np.sqrt(affinity.sum(axis=1))
+    affinity *= scale[:, None]
+    affinity *= scale[None, :]
+    if len(x) <= 4 * count:  # too few cells for Lanczos
+        values, vectors = np.linalg.eigh(affinity)
+        values, vectors = values[-count:], vectors[:, -count:]
+    else:
+        values, vectors = eigsh(affinity, k=count, which="LA", tol=1e-6, v0=np.ones(len(x), np.float32))
+    order = np.argsort(-values)
+    return values[order], vectors[:, order]
+
+
+def pick_regions(values: np.ndarray) -> int:
+    """How many regions an image has: the K in :data:`PICKED_REGIONS` after which its normalised
+    affinity's eigenvalues (descending, from :func:`spectral_embedding`) drop the most, ``values[K-1]
+    - values[K]`` (the eigengap; von Luxburg 2007, section 8.3): K groups of cells with little affinity
+    between them give K eigenvalues near 1."""
+    low, high = PICKED_REGIONS
+    gaps = values[low - 1:high] - values[low:high + 1]
+    return low + int(np.argmax(gaps))
+
+
+def cluster_cells(embedded: np.ndarray, regions: int) -> tuple[np.ndarray, np.ndarray]:
+    """The cells' regions ``[N]`` int32 and their centres ``[K, K]``: k-means (k-means++, 8 starts,
+    seeded) over ``embedded`` ``[N, K]``, the leading K eigenvectors of :func:`spectral_embedding` with
+    each row scaled to unit length (Ng, Jordan & Weiss)."""
     cv2.setRNGSeed(0)
-    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 50, 1e-4)
-    _, _, centres = cv2.kmeans(cells.astype(np.float32), regions, None, criteria, 4, cv2.KMEANS_PP_CENTERS)
-    return centres
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 100, 1e-5)
+    _, labels, centres = cv2.kmeans(embedded, regions, None, criteria, 8, cv2.KMEANS_PP_CENTERS)
+    return labels.ravel().astype(np.int32), centres
 
 
 def match_centres(reference: np.ndarray, centres: np.ndarray) -> list[int]:
-    """For each of ``centres`` ``[K, D]``, the index of its counterpart in ``reference`` ``[J, D]``
-    (J >= K), or J when it has none: the assignment (Hungarian) of least total distance over the deep
+    """For each of ``centres`` ``[K, D]`` (regions' mean cells), the index of its counterpart in
+    ``reference`` ``[J, D]`` (J >= K), or J when it has none: the assignment (Hungarian) of least total distance over the deep
     features and the position, each pair then kept only within :data:`NO_COUNTERPART_RATIO`. Colour
     is left out: a painting's sky need not be the photo's colour to be a sky."""
     from scipy.optimize import linear_sum_assignment
@@ -174,17 +218,20 @@ def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float
 
 
 def auto_labels(features: Callable[[np.ndarray], np.ndarray], images: Sequence[np.ndarray],
-                given: Sequence[np.ndarray | None], regions: int = AUTO_REGIONS) -> list[np.ndarray]:
+                given: Sequence[np.ndarray | None], regions: int | None = AUTO_REGIONS) -> tuple[list[np.ndarray], int]:
     """Matched regions of several images (the content first, then each style): a label map ``[H, W]``
-    int32 per image, at its own size, label i the same kind of thing in every one.
+    int32 per image, at its own size, label i the same kind of thing in every one (label K: a region
+    without a counterpart), and the number of regions K.
 
     ``images``: RGB ``[H, W, 3]`` 0..255. ``features``: the AUTO_LAYER activations ``[h, w, C]`` of an
     image. ``given``: per image, its hand-made label map (indices shared by every given image) or None
-    to find it. Each image without one is clustered on its own into ``regions`` (deep features, colour,
-    position), then its regions are matched one to one to the reference's (:func:`match_centres`): the
-    given labels' mean cells when some are given (``regions`` is then their count), else the first
-    image's regions. Clustering the images together instead matched fewer regions to the right kind
-    of thing (bench/results/auto-regions.md)."""
+    to find it. Each image without one is cut on its own into K regions by spectral clustering of its
+    cells (deep features, colour, position; :func:`spectral_embedding`), then its regions are matched
+    one to one to the reference's (:func:`match_centres`): the given labels' mean cells when some are
+    given (K is then their count), else the first image's regions. K is ``regions``, or when None the
+    content's own (:func:`pick_regions`). Clustering the images together instead matched fewer regions
+    to the right kind of thing; k-means on the cells instead of spectral clustering, at K = 3, agreed
+    less with the hand segmentations (bench/results/auto-regions.md)."""
     if len(given) != len(images):
         raise ValueError("one entry of given per image")
     found = []
@@ -201,20 +248,29 @@ def auto_labels(features: Callable[[np.ndarray], np.ndarray], images: Sequence[n
         for k in present:
             reference[k] = stacked[chosen == k].mean(axis=0)
         regions = len(present)
-    elif not 2 <= regions <= MAX_AUTO_REGIONS:
+    elif regions is not None and not 2 <= regions <= MAX_AUTO_REGIONS:
         raise NeuralStyleError(f"regions must be a whole number from 2 to {MAX_AUTO_REGIONS}. Received: {regions}")
+    count = max(regions or 0, PICKED_REGIONS[1] + 1)  # one eigenvalue past the largest K picked
+    spectra = [None if labels is not None else spectral_embedding(cells, count)
+               for (cells, _), labels in zip(found, given, strict=True)]
+    if regions is None:
+        regions = pick_regions(spectra[0][0])
     out = []
-    for (cells, grid), labels, image in zip(found, given, images, strict=True):
-        if labels is not None:
+    for (cells, grid), labels, image, spectrum in zip(found, given, images, spectra, strict=True):
+        if spectrum is None:
             out.append(labels)
             continue
-        centres = cluster_cells(cells, regions)
+        embedded = np.ascontiguousarray(spectrum[1][:, :regions], np.float32)
+        embedded /= np.linalg.norm(embedded, axis=1, keepdims=True) + 1e-12
+        assignment, centres = cluster_cells(embedded, regions)
+        means = np.stack([cells[assignment == k].mean(axis=0) if (assignment == k).any()
+                          else np.full(cells.shape[1], 1e3, np.float32) for k in range(regions)])
         if reference is None:
-            reference, order = centres, list(range(regions))
+            reference, order = means, list(range(regions))
         else:
-            order = match_centres(reference, centres)
-        out.append(np.asarray(order, np.int32)[label_cells(cells, grid, centres, image)])
-    return out
+            order = match_centres(reference, means)
+        out.append(np.asarray(order, np.int32)[label_cells(embedded, grid, centres, image)])
+    return out, regions
 
 
 def _fit(image: np.ndarray, longest: int) -> np.ndarray:
@@ -298,8 +354,8 @@ def auto_segmentation(segmentation: Any, content: ImageSource, specs: Sequence[S
             if not colours or min(np.linalg.norm(np.asarray(colours) - colour, axis=1)) > MERGE_RADIUS:
                 colours.append(colour)
         given.append(label_map(seg, np.asarray(colours, np.float32)))
-    labels = auto_labels(feature_function(config.weights), pictures, given, segmentation.regions)
-    palette = region_palette(colours or AUTO_PALETTE[:segmentation.regions])
+    labels, regions = auto_labels(feature_function(config.weights), pictures, given, segmentation.regions)
+    palette = region_palette(colours or AUTO_PALETTE[:regions])
     coded = [colour_coded(lab, palette) if gift is None else source
              for lab, gift, source in zip(labels, given, sources, strict=True)]
     return replace(segmentation, content=coded[0], styles=tuple(coded[1:]))

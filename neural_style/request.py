@@ -23,14 +23,16 @@ from neural_style.regions import AUTO_REGIONS, MAX_AUTO_REGIONS, is_auto
 class Segmentation:
     """Colour-coded segmentations: the content photo's, and one per style image *file* (in order;
     a stored style brings its own regions). Any of them may be :data:`AUTO`; ``regions`` is then how
-    many regions are found when none is given by hand."""
+    many regions are found when none is given by hand (None: as many as the photo shows,
+    :func:`~neural_style.regions.pick_regions`)."""
 
     content: ImageSource
     styles: tuple[ImageSource, ...] = ()
-    regions: int = AUTO_REGIONS
+    regions: int | None = AUTO_REGIONS
 
     def __post_init__(self) -> None:
-        if isinstance(self.regions, bool) or not isinstance(self.regions, int) or not 2 <= self.regions <= MAX_AUTO_REGIONS:
+        if self.regions is not None and (isinstance(self.regions, bool) or not isinstance(self.regions, int)
+                                         or not 2 <= self.regions <= MAX_AUTO_REGIONS):
             raise NeuralStyleError(f"regions must be a whole number from 2 to {MAX_AUTO_REGIONS}. Received: {self.regions}")
 
     @property

@@ -3,6 +3,8 @@ measured against its hand-made segmentations."""
 
 from __future__ import annotations
 
+import re
+
 import cv2
 import numpy as np
 import pytest
@@ -14,9 +16,12 @@ from neural_style.regions import (
     AUTO_PALETTE,
     UNMATCHED_COLOURS,
     auto_labels,
+    cluster_cells,
     colour_coded,
     guided_filter,
+    pick_regions,
     region_palette,
+    spectral_embedding,
 )
 from neural_style.segmentation import find_regions, label_map, segmentation_styles
 
@@ -60,21 +65,36 @@ def test_the_guided_filter_moves_a_border_onto_the_edge_of_the_guide():
     assert (labels[:, :32] == 0).all() and (labels[:, 32:] == 1).all()
 
 
+@pytest.mark.parametrize("groups", [2, 3, 4])
+def test_cells_in_separate_groups_give_as_many_regions_and_find_the_groups(groups):
+    """Cells drawn around ``groups`` distant centres (unequal numbers of cells): the affinity has that
+    many blocks, so as many eigenvalues near 1 and the largest gap after them."""
+    rng = np.random.default_rng(groups)
+    truth = np.repeat(np.arange(groups), rng.integers(100, 400, groups))
+    centres = rng.normal(size=(groups, 16)) * 3
+    cells = (centres[truth] + rng.normal(scale=0.3, size=(len(truth), 16))).astype(np.float32)
+    values, vectors = spectral_embedding(cells, 6)
+    assert values[0] == pytest.approx(1, abs=1e-4) and pick_regions(values) == groups
+    embedded = vectors[:, :groups] / np.linalg.norm(vectors[:, :groups], axis=1, keepdims=True)
+    labels, _ = cluster_cells(np.ascontiguousarray(embedded, np.float32), groups)
+    assert adjusted_rand_index(labels, truth) == pytest.approx(1.0)
+
+
 def test_a_photo_against_itself_is_matched_one_to_one(features):
     photo = picture("dpst_in1.png")
-    ours, theirs = auto_labels(features, [photo, photo], [None, None])
-    assert sorted(np.unique(ours)) == [0, 1, 2] and np.array_equal(ours, theirs)
+    (ours, theirs), count = auto_labels(features, [photo, photo], [None, None])
+    assert 2 <= count <= 5 and sorted(np.unique(ours)) == list(range(count)) and np.array_equal(ours, theirs)
 
 
 def test_automatic_regions_agree_with_the_hand_segmentations_and_match_sky_to_sky(features):
     """dpst_in1 (a harbour city under an evening sky) and its style photo (a skyline under a red
-    sky), 128 px: measured 0.88 and 0.64 (adjusted Rand index against the hand segmentations; 0.74
-    and 0.63 before region borders followed the image's edges)."""
+    sky), 128 px: measured 0.89 and 0.69 (adjusted Rand index against the hand segmentations; 0.88
+    and 0.64 with k-means on the cells instead of spectral clustering)."""
     photo, style = picture("dpst_in1.png"), picture("dpst_in1_style.png")
     (content_hand, colours), (style_hand, style_colours) = (hand("dpst_in1_mask.png", photo.shape),
                                                            hand("dpst_in1_style_mask.png", style.shape))
     assert np.allclose(colours, style_colours, atol=1)  # the same label order in both hand segmentations
-    ours, theirs = auto_labels(features, [photo, style], [None, None])
+    (ours, theirs), _ = auto_labels(features, [photo, style], [None, None])
     assert adjusted_rand_index(ours, content_hand) > 0.8 and adjusted_rand_index(theirs, style_hand) > 0.55
     sky = colours.tolist().index([0, 0, 0])  # black is the sky in DPST's palette here
     region = np.bincount(ours[content_hand == sky]).argmax()  # the automatic region of most of the photo's sky
@@ -95,25 +115,26 @@ def test_a_style_with_fewer_kinds_of_thing_leaves_the_rest_of_the_photo_to_the_w
     y, x = np.unravel_index(depth.argmax(), depth.shape)
     half = int(depth.max() / 1.2)
     crop = photo[y - half:y + half, x - half:x + half]
-    ours, theirs = auto_labels(features, [photo, crop], [None, None])
+    (ours, theirs), count = auto_labels(features, [photo, crop], [None, None], 3)  # 3: the photo's hand regions
     kind = np.bincount(ours[content_hand == black]).argmax()  # the photo's automatic region of that kind
-    assert set(np.unique(theirs)) == {kind, 3}  # 3: no counterpart (regions 0..2 are the photo's)
-    palette = region_palette(AUTO_PALETTE[:3])
-    assert tuple(palette[3]) == UNMATCHED_COLOURS[0]
+    assert count == 3 and set(np.unique(theirs)) == {kind, 3}  # 3: no counterpart (regions 0..2 are the photo's)
+    palette = region_palette(AUTO_PALETTE[:count])
+    assert tuple(palette[count]) == UNMATCHED_COLOURS[0]
     _, regions = segmentation_styles(colour_coded(ours, palette), [StyleSpec(images.to_uint8(crop))],
                                      [colour_coded(theirs, palette)], 256)
     shares = {region.colour: region.style_shares[0] for region in regions}
-    assert len(shares) == 3 and shares.pop(tuple(AUTO_PALETTE[kind])) > 0.2
-    assert list(shares.values()) == [None, None]  # whole style there
+    assert len(shares) == count and shares.pop(tuple(AUTO_PALETTE[kind])) > 0.2
+    assert set(shares.values()) == {None}  # whole style there
 
 
 def test_a_style_follows_the_labels_given_by_hand(features):
     """The photo's hand segmentation given, the style's found: its regions take the hand labels,
-    84 % of its pixels the label its own hand segmentation gives them (measured)."""
+    88 % of its pixels the label its own hand segmentation gives them (measured; 84 % with k-means)."""
     photo, style = picture("dpst_in1.png"), picture("dpst_in1_style.png")
     content_hand, _ = hand("dpst_in1_mask.png", photo.shape)
     style_hand, _ = hand("dpst_in1_style_mask.png", style.shape)
-    given, found = auto_labels(features, [photo, style], [content_hand, None])
+    (given, found), count = auto_labels(features, [photo, style], [content_hand, None])
+    assert count == len(np.unique(content_hand))
     assert given is content_hand and (found == style_hand).mean() > 0.75
 
 
@@ -122,7 +143,8 @@ def test_content_seg_auto_runs_and_records_its_regions(tmp_path, capfd):
     code, _, err = run_main(["-content_img", str(DATA / "dpst_in21.png"), "-style_imgs", str(DATA / "dpst_in21_style.png"),
                              "--content_seg", "auto", "--max_size", "64", "--max_iterations", "3", "-o", str(out)], capfd)
     assert code == 0, err
-    assert "neural-style: note: segmentation regions: 3: " in err
+    count = re.search(r"neural-style: note: segmentation regions: (\d): ", err)
+    assert count and 2 <= int(count.group(1)) <= 5, err  # as many as the photo shows (regions.PICKED_REGIONS)
     record = (tmp_path / "auto.json").read_text()
     assert '"content_share"' in record and images.load_image(out).shape == (48, 64, 3)
 
@@ -130,14 +152,14 @@ def test_content_seg_auto_runs_and_records_its_regions(tmp_path, capfd):
 def test_the_regions_command_writes_segmentations_the_run_reads(tmp_path, capfd):
     code, out, err = run_main(["regions", "--content_img", str(DATA / "dpst_in1.png"), "--style_imgs",
                                str(DATA / "dpst_in1_style.png"), str(DATA / "dpst_in21_style.png"), "--out",
-                               str(tmp_path / "regions"), "--size", "128"], capfd)
+                               str(tmp_path / "regions"), "--size", "128", "--regions", "4"], capfd)
     assert code == 0, err
-    assert out.startswith("segmentation regions: 3: ")
+    assert out.startswith("segmentation regions: 4: ")
     written = [images.load_image(tmp_path / "regions" / n) for n in ("content_seg.png", "style_seg_1.png", "style_seg_2.png")]
     assert written[0].shape[:2] == (80, 128) and written[1].shape[:2] == (72, 128)
     for seg in written:
         colours = {tuple(c) for c in seg.reshape(-1, 3).astype(int).tolist()}
-        assert colours <= {*AUTO_PALETTE[:3], UNMATCHED_COLOURS[0]} and len(colours) >= 2
+        assert colours <= {*AUTO_PALETTE[:4], UNMATCHED_COLOURS[0]} and len(colours) >= 2
     code, _, err = run_main(["-content_img", str(DATA / "dpst_in1.png"), "-style_imgs", str(DATA / "dpst_in1_style.png"),
                              str(DATA / "dpst_in21_style.png"), "--content_seg", str(tmp_path / "regions" / "content_seg.png"),
                              "--style_segs", str(tmp_path / "regions" / "style_seg_1.png"),

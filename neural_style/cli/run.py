@@ -43,8 +43,9 @@ from neural_style.weights import file_sha256
 @click.option("--style_mask_imgs", **LIST, help="One mask per style image (white = the style applies there).")
 @click.option("--content_seg", default=None, help="Colour-coded segmentation of the content photo, or auto: "
               "regions found in the photo and the paintings and matched (with --style_segs auto, or alone).")
-@click.option("--regions", type=int, default=AUTO_REGIONS, show_default=True,
-              help="How many regions auto finds (2 to 9) when no segmentation is given by hand.")
+@click.option("--regions", type=int, default=AUTO_REGIONS,
+              help="How many regions auto finds (2 to 9) when no segmentation is given by hand (default: as many as "
+              "the photo shows, 2 to 5).")
 @click.option("--style_segs", **LIST, help="One colour-coded segmentation per style image (same colours = same "
               "region), or auto.")
 @click.option("--mask_dir", default="masks", show_default=True, help="Where bare mask names are looked up first.")
