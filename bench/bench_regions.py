@@ -96,7 +96,6 @@ def main() -> None:
     args = parser.parse_args()
     features = feature_function()
     scores = {k: [] for k in args.regions}
-    picked: dict[int | None, list[int]] = {}
     rows = []
     for name in args.sets:
         photo = images.fit_longest_side(images.load_image(MASKS / f"{name}.png"), SIZE)
@@ -107,7 +106,6 @@ def main() -> None:
         cells = []
         for k in args.regions:
             labels, count = auto_labels(features, [photo, style], [None, None], k)
-            picked.setdefault(k, []).append(count)
             row = [adjusted_rand_index(a, h) for a, (h, _) in zip(labels, hands, strict=True)]
             row.append(match_share(labels, hands))
             scores[k].append(row)
