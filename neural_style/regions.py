@@ -158,9 +158,10 @@ def cluster_cells(embedded: np.ndarray, regions: int) -> tuple[np.ndarray, np.nd
 
 def match_centres(reference: np.ndarray, centres: np.ndarray) -> list[int]:
     """For each of ``centres`` ``[K, D]`` (regions' mean cells), the index of its counterpart in
-    ``reference`` ``[J, D]`` (J >= K), or J when it has none: the assignment (Hungarian) of least total distance over the deep
-    features and the position, each pair then kept only within :data:`NO_COUNTERPART_RATIO`. Colour
-    is left out: a painting's sky need not be the photo's colour to be a sky."""
+    ``reference`` ``[J, D]`` (J >= K), or J when it has none: the assignment (Hungarian) of least total
+    distance over the deep features and the position, each pair then kept only within
+    :data:`NO_COUNTERPART_RATIO`. Colour is left out: a painting's sky need not be the photo's colour
+    to be a sky."""
     from scipy.optimize import linear_sum_assignment
 
     kept = np.ones(centres.shape[1], bool)
