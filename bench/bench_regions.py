@@ -89,7 +89,7 @@ def match_share(auto: list[np.ndarray], hand: list[tuple[np.ndarray, np.ndarray]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--regions", type=lambda v: None if v == "picked" else int(v), nargs="+", default=[AUTO_REGIONS],
-                        help="region counts to measure; picked: as many as each photo shows (the default)")
+                        help="region counts to measure; picked: as many as each photo shows (default: the package's)")
     parser.add_argument("--sets", nargs="+", default=list(SETS))
     parser.add_argument("--sheet", type=Path, default=None, help="a contact sheet: photo, hand, auto; style, hand, auto")
     parser.add_argument("--grey", action="store_true", help="the photo made greyscale first (messy input)")

@@ -19,7 +19,9 @@ output's layout edges (:func:`edge_correlation`; 1 = the photo's layout is all t
 region's Gram distance to every style region (a row's own region should be its smallest), and the
 early-stop census (scales whose optimiser stopped before its iterations, with the reason).
 ``sheets`` writes one contact sheet per size and configuration (rows: pairs; columns: photo, style,
-output) and one side-by-side sheet per size (every configuration in its own column). A script, not a test.
+output) and one side-by-side sheet per size (every configuration in its own column); for the
+segmentation sets, one per size (photo, style, their hand segmentations, the automatic regions when
+``auto`` ran, then each run). A script, not a test.
 """
 
 from __future__ import annotations
@@ -414,6 +416,8 @@ def sheets(out: Path, side: int = 200) -> None:
             masks = SHARED / "masks"
             tiles = [_tile(load_image(masks / f"{name}{suffix}.png"), side, f"{name}{suffix}")
                      for suffix in ("", "_mask", "_style", "_style_mask")]
+            tiles += [_tile(load_image(p), side, f"auto regions ({p.stem.split('__')[-1]})")  # what auto runs found
+                      for p in sorted(out.glob(f"auto_segs/seg__{name}__{size}__auto__*.png"))]
             tiles += [_tile(load_image(p), side, f"{p.stem.split('__')[3]} {size}px")
                       for p in sorted(out.glob(f"seg__{name}__{size}__*.png"), key=lambda p: (p.stem.split("__")[3] != "unseg", p.stem.split("__")[3]))]
             rows.append(np.hstack(tiles))

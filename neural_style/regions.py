@@ -24,18 +24,26 @@ from neural_style.segmentation import (
 
 AUTO = "auto"
 """A segmentation given as this word is found by the package (:func:`auto_segmentation`)."""
-AUTO_REGIONS: int | None = None
-"""Regions found when ``--regions`` is not given: None, picked per photo by :func:`pick_regions`."""
+AUTO_REGIONS = 3
+"""Regions found when ``--regions`` is not given. Over the fourteen DPST sets at 256 px (spectral
+clustering; bench/results/auto-regions.md), the run with 3 brings at least two thirds of a photo's hand
+regions nearer the painting's than the unsegmented run, its content as near within 10 %, on 9 sets; as
+many regions as each photo shows (:func:`pick_regions`, ``--regions picked``) on 8, 2 on 6, 4 on 7.
+Median adjusted Rand index against the hand segmentations (content and style): 0.539 at 3, 0.579
+picked, 0.522 at 2, 0.488 at 4. The fourteen sets have 2 to 8 hand regions, 3 the most often."""
+PICKED = "picked"
+"""``--regions picked``: as many regions as the photo shows (:func:`pick_regions`), given as None."""
 PICKED_REGIONS = (2, 5)
 """The counts :func:`pick_regions` chooses from. The fourteen DPST sets have 2 to 8 hand regions, and
 more than 5 automatic ones split large regions (the sky into bands) more often than they find small
 ones (bench/results/auto-regions.md)."""
 SPECTRAL_WIDTH = 0.25
 """Affinity of two cells in :func:`spectral_embedding`: ``exp(-d^2 / (SPECTRAL_WIDTH * median d^2))``,
-d the distance between their :func:`region_features`. Over the fourteen DPST sets at 256 px, widths
-of 0.25 and 0.5 gave the same median adjusted Rand index (0.579, content and style; 0.12: 0.511, 1:
-0.551); stylised, 8 and 7 sets held (bench/results/auto-regions.md). Per-cell widths (Zelnik-Manor
-and Perona's seventh neighbour) gave 0.285: they cut coherent regions into local pieces."""
+d the distance between their :func:`region_features`. Over the fourteen DPST sets at 256 px with K
+picked per photo, widths of 0.25 and 0.5 gave the same median adjusted Rand index (0.579, content and
+style; 0.12: 0.511, 1: 0.551) and stylised, 8 and 7 sets held (bench/results/auto-regions.md).
+Per-cell widths (Zelnik-Manor and Perona's seventh neighbour) gave 0.285: they cut coherent regions
+into local pieces."""
 AUTO_SIZE = 256
 """Longest side (px) at which regions are found: relu4_1 then has 32 cells along it."""
 AUTO_LAYER = "relu4_1"
@@ -75,7 +83,8 @@ distance over deep features and position) than this many times that region's dis
 other region of its own image: the painting has nothing more like it than the photo's own other
 things are. Its content pixels are then stylised by the whole style (as a hand-made segmentation
 without that colour). Chosen over the fourteen DPST sets at 256 px, where every hand region has a
-counterpart: it leaves 1 of their 42 automatic regions unmatched (dpst_in16's), and in a square cut from
+counterpart: with k-means regions it left 1 of their 42 automatic regions unmatched (dpst_in16's), with
+spectral ones 2 (dpst_in2's at 2.03, dpst_in6's at 2.23; dpst_in16's is at 1.99); in a square cut from
 one region of dpst_in21 it leaves the photo's two other regions unmatched (bench/results/auto-regions.md).
 Ratios of right matches reach 1.9 there, so no threshold tells every wrong match apart."""
 

@@ -14,6 +14,7 @@ from bench.bench_regions import adjusted_rand_index
 from neural_style import images
 from neural_style.regions import (
     AUTO_PALETTE,
+    AUTO_REGIONS,
     UNMATCHED_COLOURS,
     auto_labels,
     cluster_cells,
@@ -83,18 +84,19 @@ def test_cells_in_separate_groups_give_as_many_regions_and_find_the_groups(group
 def test_a_photo_against_itself_is_matched_one_to_one(features):
     photo = picture("dpst_in1.png")
     (ours, theirs), count = auto_labels(features, [photo, photo], [None, None])
-    assert 2 <= count <= 5 and sorted(np.unique(ours)) == list(range(count)) and np.array_equal(ours, theirs)
+    assert count == AUTO_REGIONS and sorted(np.unique(ours)) == list(range(count)) and np.array_equal(ours, theirs)
 
 
 def test_automatic_regions_agree_with_the_hand_segmentations_and_match_sky_to_sky(features):
     """dpst_in1 (a harbour city under an evening sky) and its style photo (a skyline under a red
-    sky), 128 px: 3 regions picked; measured 0.89 and 0.69 (adjusted Rand index against the hand segmentations; 0.88
-    and 0.64 with k-means on the cells instead of spectral clustering)."""
+    sky), 128 px, as many regions as the photo shows (3); measured 0.89 and 0.69 (adjusted Rand index
+    against the hand segmentations; 0.88 and 0.64 with k-means on the cells instead of spectral
+    clustering)."""
     photo, style = picture("dpst_in1.png"), picture("dpst_in1_style.png")
     (content_hand, colours), (style_hand, style_colours) = (hand("dpst_in1_mask.png", photo.shape),
                                                            hand("dpst_in1_style_mask.png", style.shape))
     assert np.allclose(colours, style_colours, atol=1)  # the same label order in both hand segmentations
-    (ours, theirs), count = auto_labels(features, [photo, style], [None, None])
+    (ours, theirs), count = auto_labels(features, [photo, style], [None, None], regions=None)
     assert count == len(colours)  # the K picked from the photo is its hand regions' count (sky, city, water)
     assert adjusted_rand_index(ours, content_hand) > 0.8 and adjusted_rand_index(theirs, style_hand) > 0.55
     sky = colours.tolist().index([0, 0, 0])  # black is the sky in DPST's palette here
@@ -145,7 +147,7 @@ def test_content_seg_auto_runs_and_records_its_regions(tmp_path, capfd):
                              "--content_seg", "auto", "--max_size", "64", "--max_iterations", "3", "-o", str(out)], capfd)
     assert code == 0, err
     count = re.search(r"neural-style: note: segmentation regions: (\d): ", err)
-    assert count and 2 <= int(count.group(1)) <= 5, err  # as many as the photo shows (regions.PICKED_REGIONS)
+    assert count and int(count.group(1)) == AUTO_REGIONS, err
     record = (tmp_path / "auto.json").read_text()
     assert '"content_share"' in record and images.load_image(out).shape == (48, 64, 3)
 
@@ -169,9 +171,19 @@ def test_the_regions_command_writes_segmentations_the_run_reads(tmp_path, capfd)
     assert code == 0 and err == "", err
 
 
+def test_regions_picked_finds_as_many_as_the_photo_shows(tmp_path, capfd):
+    """dpst_in21 (a wall of arches under the sky) shows 2 regions (measured; its hand segmentation
+    has 3, one of them 7 % of the photo); the default finds 3."""
+    code, out, err = run_main(["regions", "--content_img", str(DATA / "dpst_in21.png"), "--style_imgs",
+                               str(DATA / "dpst_in21_style.png"), "--out", str(tmp_path / "r"), "--size", "64",
+                               "--regions", "picked"], capfd)
+    assert code == 0 and out.startswith("segmentation regions: 2: "), err
+
+
 @pytest.mark.parametrize("extra, message", [
     (["--regions", "1"], "regions must be a whole number from 2 to 9. Received: 1"),
     (["--regions", "12"], "regions must be a whole number from 2 to 9. Received: 12"),
+    (["--regions", "many"], "regions must be a whole number from 2 to 9, or picked. Received: many"),
     (["--content_seg", "missing.png"], "content_seg: file not found"),
 ])
 def test_bad_regions_input_is_one_line_and_exit_2(tmp_path, capfd, extra, message):

@@ -12,6 +12,7 @@ from neural_style.cli.flags import quiet_verbose_options  # noqa: F401 - every c
 from neural_style.config import OutputConfig, TransferConfig
 from neural_style.errors import NeuralStyleError
 from neural_style.planner import DEFAULT_SHARE, parse_memory
+from neural_style.regions import AUTO_REGIONS, MAX_AUTO_REGIONS, PICKED
 
 LIST = {"multiple": True}
 DEFAULTS = TransferConfig()
@@ -25,6 +26,22 @@ def numbers(values: tuple[str, ...], name: str, kind: type = float) -> tuple:
     except ValueError:
         what = "whole numbers" if kind is int else "numbers"
         raise NeuralStyleError(f"{name} takes {what}. Received: {' '.join(values)}") from None
+
+
+def region_count(_ctx: click.Context, _param: click.Parameter, value: str) -> int | None:
+    """``--regions``: a whole number, or ``picked`` (None: as many as the photo shows). The range is
+    checked by :class:`~neural_style.request.Segmentation`."""
+    if value.strip().lower() == PICKED:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise NeuralStyleError(f"regions must be a whole number from 2 to {MAX_AUTO_REGIONS}, or {PICKED}. "
+                               f"Received: {value}") from None
+
+
+REGIONS = {"default": str(AUTO_REGIONS), "show_default": True, "callback": region_count, "metavar": "K|picked"}
+"""``--regions``' settings, shared by the run and ``neural-style regions``."""
 
 
 def build_config(opts: dict) -> TransferConfig:

@@ -11,11 +11,11 @@ from pathlib import Path
 import click
 
 from neural_style import images
-from neural_style.cli.options import LIST, quiet_verbose_options
+from neural_style.cli.options import LIST, REGIONS, quiet_verbose_options
 from neural_style.cli.paths import resolve_input
 from neural_style.config import StyleSpec, TransferConfig
 from neural_style.errors import NeuralStyleError
-from neural_style.regions import AUTO, AUTO_REGIONS, auto_segmentation
+from neural_style.regions import AUTO, auto_segmentation
 from neural_style.request import Segmentation, check_inputs
 from neural_style.segmentation import describe_regions, segmentation_styles
 
@@ -24,8 +24,7 @@ from neural_style.segmentation import describe_regions, segmentation_styles
 @click.option("--content_img", required=True, help="The photo.")
 @click.option("--style_imgs", **LIST, help="One or more style images.")
 @click.option("--out", "out_dir", required=True, help="Folder for content_seg.png and style_seg_1.png, ... (made if missing).")
-@click.option("--regions", type=int, default=AUTO_REGIONS,
-              help="How many regions (2 to 9; default: as many as the photo shows, 2 to 5).")
+@click.option("--regions", **REGIONS, help="How many regions (2 to 9), or picked: as many as the photo shows (2 to 5).")
 @click.option("--content_seg", default=AUTO, show_default=True,
               help="The photo's segmentation by hand, for the styles' to follow (default: found too).")
 @click.option("--size", type=int, default=512, show_default=True, help="Longest side of the written segmentations.")

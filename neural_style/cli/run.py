@@ -16,6 +16,7 @@ import click
 from neural_style.checkpoints import Checkpointing, checkpoint_path
 from neural_style.cli.options import (
     LIST,
+    REGIONS,
     build_config,
     build_output_config,
     config_options,
@@ -26,7 +27,6 @@ from neural_style.cli.paths import resolve_input
 from neural_style.cli.style_options import build_styles
 from neural_style.errors import NeuralStyleError
 from neural_style.outputs import choose_output
-from neural_style.regions import AUTO_REGIONS
 from neural_style.request import Request, Segmentation, check_inputs
 from neural_style.segmentation import describe_regions
 from neural_style.terminal import Interrupted, Progress
@@ -43,9 +43,8 @@ from neural_style.weights import file_sha256
 @click.option("--style_mask_imgs", **LIST, help="One mask per style image (white = the style applies there).")
 @click.option("--content_seg", default=None, help="Colour-coded segmentation of the content photo, or auto: "
               "regions found in the photo and the paintings and matched (with --style_segs auto, or alone).")
-@click.option("--regions", type=int, default=AUTO_REGIONS,
-              help="How many regions auto finds (2 to 9) when no segmentation is given by hand (default: as many as "
-              "the photo shows, 2 to 5).")
+@click.option("--regions", **REGIONS, help="How many regions auto finds (2 to 9) when no segmentation is given by "
+              "hand, or picked: as many as the photo shows (2 to 5).")
 @click.option("--style_segs", **LIST, help="One colour-coded segmentation per style image (same colours = same "
               "region), or auto.")
 @click.option("--mask_dir", default="masks", show_default=True, help="Where bare mask names are looked up first.")
