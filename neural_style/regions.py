@@ -27,7 +27,7 @@ AUTO = "auto"
 AUTO_REGIONS = 3
 """Regions found when ``--regions`` is not given. Over the fourteen DPST sets at 256 px (spectral
 clustering; bench/results/auto-regions.md), the run with 3 brings at least two thirds of a photo's hand
-regions nearer the painting's than the unsegmented run, its content as near within 10 %, on 9 sets; as
+regions nearer the painting's than the unsegmented run (content at most 1.10 times as far) on 9 sets; as
 many regions as each photo shows (:func:`pick_regions`, ``--regions picked``) on 8, 2 on 6, 4 on 7.
 Median adjusted Rand index against the hand segmentations (content and style): 0.539 at 3, 0.579
 picked, 0.522 at 2, 0.488 at 4. The fourteen sets have 2 to 8 hand regions, 3 the most often."""
