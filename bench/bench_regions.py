@@ -30,6 +30,7 @@ from neural_style import images
 from neural_style.regions import (
     AUTO_PALETTE,
     AUTO_REGIONS,
+    PICKED,
     auto_labels,
     colour_coded,
     feature_function,
@@ -88,7 +89,7 @@ def match_share(auto: list[np.ndarray], hand: list[tuple[np.ndarray, np.ndarray]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--regions", type=lambda v: None if v == "picked" else int(v), nargs="+", default=[AUTO_REGIONS],
+    parser.add_argument("--regions", type=lambda v: None if v == PICKED else int(v), nargs="+", default=[AUTO_REGIONS],
                         help="region counts to measure; picked: as many as each photo shows (default: the package's)")
     parser.add_argument("--sets", nargs="+", default=list(SETS))
     parser.add_argument("--sheet", type=Path, default=None, help="a contact sheet: photo, hand, auto; style, hand, auto")
@@ -115,7 +116,7 @@ def main() -> None:
         print(f"| {name} | {len(hands[0][1])} / {len(hands[1][1])} | " + " | ".join(cells) + " |", flush=True)
     for k, rows_k in scores.items():
         values = np.array(rows_k)
-        print(f"K={k or 'picked'}: median ARI content {np.median(values[:, 0]):.3f}, style {np.median(values[:, 1]):.3f}, "
+        print(f"K={k or PICKED}: median ARI content {np.median(values[:, 0]):.3f}, style {np.median(values[:, 1]):.3f}, "
               f"both {np.median(values[:, :2]):.3f}; match median {np.median(values[:, 2]):.3f}, "
               f"mean {values[:, 2].mean():.3f}")
     if args.sheet is not None:
